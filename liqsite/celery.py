@@ -1,0 +1,30 @@
+"""The Celery application and the periodic schedule.
+
+The schedule lives in code; each interval comes from settings, which read it
+from the environment (``LIQSITE_REFRESH_SECONDS``). Every periodic task
+expires before its next run is due, so a backlog never piles up stale runs.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liqsite.settings")
+
+app = Celery("liqsite")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    every = settings.LIQSITE_REFRESH_SECONDS
+    sender.conf.beat_schedule = {
+        "refresh-active-markets": {
+            "task": "heatmaps.tasks.refresh_active_markets",
+            "schedule": float(every),
+            "options": {"expires": every * 0.8},
+        },
+    }

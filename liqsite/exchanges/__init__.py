@@ -1,0 +1,33 @@
+"""The public exchange-plugin API: what third-party plugins import.
+
+    from liqsite.exchanges import ExchangePlugin, Candle, ExchangeError
+"""
+
+from liqsite.exchanges.base import PLUGIN_API_VERSION, ExchangePlugin
+from liqsite.exchanges.errors import ExchangeError
+from liqsite.exchanges.intervals import INTERVAL_SECONDS, INTERVALS, interval_delta
+from liqsite.exchanges.types import (
+    Candle,
+    FundingRatePoint,
+    Instrument,
+    LiquidationEvent,
+    LongShortPoint,
+    MarginTier,
+    OpenInterestPoint,
+)
+
+__all__ = [
+    "PLUGIN_API_VERSION",
+    "INTERVALS",
+    "INTERVAL_SECONDS",
+    "Candle",
+    "ExchangeError",
+    "ExchangePlugin",
+    "FundingRatePoint",
+    "Instrument",
+    "LiquidationEvent",
+    "LongShortPoint",
+    "MarginTier",
+    "OpenInterestPoint",
+    "interval_delta",
+]

@@ -1,0 +1,111 @@
+"""Refreshing markets from the bundled sample exchange, and how failures are kept."""
+
+from unittest import mock
+
+import pytest
+from celery.exceptions import Retry
+
+from heatmaps.models import Candle, Exchange, FundingRate, LongShortRatio, Market, OpenInterest
+from heatmaps.refresh import RefreshFailed, market_refresh
+from heatmaps.tasks import backoff_seconds, refresh_active_markets, refresh_market
+from liqsite.exchanges import ExchangeError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def btc():
+    exchange = Exchange.objects.create(plugin="sample")
+    return Market.objects.create(exchange=exchange, symbol="BTCUSDT", intervals=["15m"])
+
+
+def counts(market):
+    return tuple(model.objects.filter(market=market).count() for model in (Candle, OpenInterest, LongShortRatio, FundingRate))
+
+
+def test_sample_refresh_loads_the_recorded_rows_and_is_idempotent(btc):
+    report = market_refresh(btc.pk)
+    assert report.ok, report.error
+    # 268 15m candles; the 527 5m OI / ratio readings of which 176 fall on 15m boundaries; 568 funding rows.
+    assert counts(btc) == (268, 176, 176, 568)
+    btc.refresh_from_db()
+    assert btc.last_ingest_at is not None and btc.last_error == ""
+    again = market_refresh(btc.pk)
+    assert again.totals.created == 0 and again.totals.updated == 0
+    assert counts(btc) == (268, 176, 176, 568)
+
+
+def test_refresh_resumes_from_the_newest_stored_row(btc):
+    market_refresh(btc.pk)
+    newest = Candle.objects.filter(market=btc).latest("time").time
+    with mock.patch("plugins.sample.plugin.SampleExchange.candles", autospec=True, return_value=[]) as candles:
+        market_refresh(btc.pk)
+    assert candles.call_args.args[1:] == ("BTCUSDT", "15m", newest)
+
+
+def test_a_permanent_error_stops_the_market_with_the_reason(btc):
+    error = ExchangeError("unknown symbol 'BTCUSDT'", permanent=True, exchange="Sample", endpoint="/klines")
+    with mock.patch("plugins.sample.plugin.SampleExchange.candles", side_effect=error):
+        report = market_refresh(btc.pk)
+    btc.refresh_from_db()
+    assert report.deactivated and not btc.active
+    assert btc.last_error == "Sample /klines: unknown symbol 'BTCUSDT'"
+
+
+def test_a_transient_error_is_kept_and_raised_for_retry(btc):
+    error = ExchangeError("HTTP 503", exchange="Sample", retry_after=42)
+    with mock.patch("plugins.sample.plugin.SampleExchange.candles", side_effect=error):
+        with pytest.raises(RefreshFailed) as caught:
+            market_refresh(btc.pk)
+    btc.refresh_from_db()
+    assert btc.active and btc.last_error == "Sample: HTTP 503"
+    assert caught.value.retry_after == 42
+
+
+def test_the_task_retries_transient_errors_with_backoff(btc):
+    error = ExchangeError("HTTP 503", exchange="Sample", retry_after=42)
+    with (
+        mock.patch("plugins.sample.plugin.SampleExchange.candles", side_effect=error),
+        mock.patch.object(refresh_market, "retry", side_effect=Retry("retrying")) as retry,
+    ):
+        with pytest.raises(Retry):
+            refresh_market.apply(args=(btc.pk,), throw=True)
+    assert retry.call_args.kwargs["countdown"] >= 42
+
+
+def test_backoff_grows_and_is_capped():
+    assert 15 <= backoff_seconds(0) <= 30
+    assert 120 <= backoff_seconds(3) <= 240
+    assert backoff_seconds(20) <= 900
+    assert backoff_seconds(0, retry_after=300) == 300
+
+
+def test_a_rejected_batch_keeps_earlier_batches_and_says_why(btc):
+    market_refresh(btc.pk)
+    before = counts(btc)
+    from liqsite.exchanges.types import Candle as Row
+
+    newest = Candle.objects.filter(market=btc).latest("time")
+    bad = Row(newest.time, newest.open, newest.low - 10, newest.low, newest.close, newest.volume)
+    with mock.patch("plugins.sample.plugin.SampleExchange.candles", return_value=[[bad]]):
+        report = market_refresh(btc.pk)
+    btc.refresh_from_db()
+    assert "rejected" in report.error and "below low" in btc.last_error
+    assert btc.active
+    assert counts(btc) == before
+
+
+def test_fan_out_queues_only_active_markets_on_enabled_exchanges(btc):
+    other = Market.objects.create(exchange=btc.exchange, symbol="SOL-USDT-SWAP", intervals=["1h"], active=False)
+    with mock.patch.object(refresh_market, "apply_async") as apply_async:
+        assert refresh_active_markets() == 1
+    (args,), kwargs = apply_async.call_args
+    assert args == (btc.pk,) and 0 < kwargs["expires"] < 300
+    assert other.pk not in [call.args[0][0] for call in apply_async.call_args_list]
+
+
+def test_a_disabled_exchange_is_not_refreshed(btc):
+    Exchange.objects.filter(pk=btc.exchange_id).update(enabled=False)
+    report = market_refresh(btc.pk)
+    assert "disabled" in report.error
+    assert counts(btc) == (0, 0, 0, 0)
