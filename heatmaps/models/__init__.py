@@ -1,6 +1,9 @@
 """Models of the heatmaps app, one module per job."""
 
 from heatmaps.models.markets import Exchange, Market
-from heatmaps.models.series import Candle, FundingRate, Liquidation, LongShortRatio, OpenInterest
+from heatmaps.models.liquidations import Liquidation, LiquidationCoverage
+from heatmaps.models.series import Candle, FundingRate, LongShortRatio, OpenInterest
 
-__all__ = ["Candle", "Exchange", "FundingRate", "Liquidation", "LongShortRatio", "Market", "OpenInterest"]
+__all__ = [
+    "Candle", "Exchange", "FundingRate", "Liquidation", "LiquidationCoverage", "LongShortRatio", "Market", "OpenInterest",
+]

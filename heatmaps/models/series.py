@@ -63,26 +63,3 @@ class LongShortRatio(SeriesRow):
 
     class Meta(SeriesRow.Meta):
         verbose_name = "long/short ratio"
-
-
-class Liquidation(models.Model):
-    """One forced close reported by an exchange's public liquidation stream."""
-
-    class Side(models.TextChoices):
-        LONG = "long", "Long liquidated"
-        SHORT = "short", "Short liquidated"
-
-    market = models.ForeignKey("heatmaps.Market", on_delete=models.CASCADE, related_name="liquidations")
-    time = models.DateTimeField()
-    side = models.CharField(max_length=5, choices=Side.choices)
-    price = models.FloatField()
-    quantity = models.FloatField(help_text="Base-asset units.")
-    usd = models.FloatField()
-
-    class Meta:
-        ordering = ["market", "time"]
-        constraints = [
-            # Streams resend and reconnects overlap; the same event is one row.
-            models.UniqueConstraint(fields=["market", "time", "side", "price", "quantity"], name="liquidation_unique_event"),
-        ]
-        indexes = [models.Index(fields=["market", "time"])]
