@@ -1,0 +1,62 @@
+"""The stored reading of a grid (``GridSnapshot.analysis``) and how to query it.
+
+The compute task writes this JSON once per computation; pages, watchlists and
+alert evaluation only read it. Its shape is the contract between them::
+
+    {
+      "as_of": "2026-06-26T14:00:00+00:00",   # open_time of the last step
+      "close": 142.31,                         # close of the last step
+      "interval": "15m",
+      "oi": {"now": 1.2e6, "trend": "rising", "change_pct": 2.4, "hours": 4},
+      "thresholds": {...},                      # every threshold used, to show beside tables
+      "bands": [                                # current bands at the last step, largest first
+        {
+          "side": "above" | "below",
+          "low": 145.0, "high": 147.2,          # price range (bin edges)
+          "price": 146.1,                       # value-weighted mean price
+          "usd": 3.1e6,
+          "distance_pct": 2.66,                 # (price - close) / close × 100, signed
+          "trend": "brightening" | "steady" | "fading",
+          "change_pct": 14.2,                   # band value vs the same range H hours earlier
+          "oi_trend": "rising" | "flat" | "falling",
+          "verdict": "strong build-up" | "build-up, not accelerating" | "cool-down" | "unconfirmed",
+          "persistence_hours": 6.5,
+          "since": "2026-06-26T07:30:00+00:00", # first row of the band's current episode
+          "spike": false                        # younger than the spike threshold (1 h)
+        }
+      ],
+      "squeeze": {
+        "down": {"1": usd, "2": usd, "5": usd, "10": usd},   # long liquidations if price falls X %
+        "up":   {"1": usd, "2": usd, "5": usd, "10": usd},   # short liquidations if price rises X %
+        "heavier": "long" | "short" | "balanced"
+      }
+    }
+
+A band's *episode* is identified by (side, since): it starts when the band
+first stands over its range and lasts while consecutive rows keep a band
+overlapping that range, so alerts can fire once per episode.
+"""
+
+from __future__ import annotations
+
+from heatmaps.models import GridSnapshot, Market
+
+VERDICTS = ("strong build-up", "build-up, not accelerating", "cool-down", "unconfirmed")
+TRENDS = ("brightening", "steady", "fading")
+OI_TRENDS = ("rising", "flat", "falling")
+
+
+def market_snapshot(market: Market, interval: str | None = None) -> GridSnapshot | None:
+    """The current grid of a market at ``interval`` (default: its finest stored one), without the arrays."""
+    snapshots = GridSnapshot.objects.filter(market=market).defer("arrays")
+    if interval is not None:
+        return snapshots.filter(interval=interval).first()
+    from liqsite.exchanges import INTERVAL_SECONDS
+
+    return min(snapshots, key=lambda s: INTERVAL_SECONDS[s.interval], default=None)
+
+
+def largest_band(analysis: dict, side: str) -> dict | None:
+    """The band of most USD on one side ("above" or "below"), or None."""
+    bands = [band for band in analysis.get("bands", ()) if band["side"] == side]
+    return max(bands, key=lambda band: band["usd"], default=None)

@@ -1,0 +1,75 @@
+"""Computed liquidation grids, stored so no page or alert ever recomputes.
+
+One current snapshot per (market, interval), or per (coin, interval) for the
+aggregate across exchanges. A computation replaces it in one transaction only
+when its inputs changed (``input_digest``), so re-running it for the same data
+changes nothing and a failed run leaves the previous snapshot in place.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from django.db import models
+from django.db.models import Q
+
+from liqsite.exchanges.intervals import INTERVAL_CHOICES
+
+# Arrays kept in ``GridSnapshot.arrays`` (one compressed .npz blob):
+#   times         int64 (T,)      open_time of each step, ms since the epoch (UTC)
+#   bin_edges     float64 (B+1,)  ascending price edges
+#   long_grid     float32 (T, B)  USD of pending long levels per bin after each step
+#   short_grid    float32 (T, B)
+#   realized_long, realized_short, pending_long, pending_short  float32 (T,)
+#   close, open_interest          float64 (T,)   the inputs the pages draw beside the grid
+ARRAY_NAMES = (
+    "times", "bin_edges", "long_grid", "short_grid", "realized_long", "realized_short",
+    "pending_long", "pending_short", "close", "open_interest",
+)
+
+
+def pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    missing = set(ARRAY_NAMES) - set(arrays)
+    if missing:
+        raise ValueError(f"grid arrays missing: {', '.join(sorted(missing))}")
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{name: arrays[name] for name in ARRAY_NAMES})
+    return buffer.getvalue()
+
+
+def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(bytes(blob)), allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+class GridSnapshot(models.Model):
+    market = models.ForeignKey("heatmaps.Market", null=True, blank=True, on_delete=models.CASCADE, related_name="grids")
+    coin = models.CharField(max_length=16, blank=True, help_text="Base asset, for the aggregate across exchanges.")
+    interval = models.CharField(max_length=4, choices=INTERVAL_CHOICES)
+    computed_at = models.DateTimeField()
+    input_digest = models.CharField(max_length=64, help_text="SHA-256 of the inputs and parameters.")
+    start = models.DateTimeField(help_text="open_time of the first step.")
+    end = models.DateTimeField(help_text="open_time of the last step.")
+    steps = models.PositiveIntegerField()
+    bins = models.PositiveIntegerField()
+    params = models.JSONField(help_text="Model parameters and thresholds used.")
+    analysis = models.JSONField(help_text="Bands, OI confirmation and squeeze summary at the last step (see heatmaps/analysis.py).")
+    arrays = models.BinaryField(help_text="Compressed .npz of the grids and their axes.")
+
+    class Meta:
+        ordering = ["market", "coin", "interval"]
+        constraints = [
+            models.UniqueConstraint(fields=["market", "interval"], condition=Q(market__isnull=False), name="grid_unique_market_interval"),
+            models.UniqueConstraint(fields=["coin", "interval"], condition=Q(market__isnull=True), name="grid_unique_coin_interval"),
+            models.CheckConstraint(
+                condition=(Q(market__isnull=False) & Q(coin="")) | (Q(market__isnull=True) & ~Q(coin="")),
+                name="grid_market_xor_coin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market or self.coin} {self.interval} grid ({self.steps}×{self.bins})"
+
+    def load_arrays(self) -> dict[str, np.ndarray]:
+        return unpack_arrays(self.arrays)
