@@ -1,10 +1,10 @@
 """Models of the heatmaps app, one module per job."""
 
 from heatmaps.models.markets import Exchange, Market
-from heatmaps.models.grids import GridSnapshot
+from heatmaps.models.grids import GridSnapshot, LongShareMethod
 from heatmaps.models.liquidations import Liquidation, LiquidationCoverage
 from heatmaps.models.series import Candle, FundingRate, LongShortRatio, OpenInterest
 
 __all__ = [
-    "Candle", "Exchange", "FundingRate", "GridSnapshot", "Liquidation", "LiquidationCoverage", "LongShortRatio", "Market", "OpenInterest",
+    "Candle", "Exchange", "FundingRate", "GridSnapshot", "LongShareMethod", "Liquidation", "LiquidationCoverage", "LongShortRatio", "Market", "OpenInterest",
 ]

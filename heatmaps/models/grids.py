@@ -1,7 +1,7 @@
 """Computed liquidation grids, stored so no page or alert ever recomputes.
 
-One current snapshot per (market, interval), or per (coin, interval) for the
-aggregate across exchanges. A computation replaces it in one transaction only
+One current snapshot per (market, interval, long-share method), or per
+(coin, interval, method) for the aggregate across exchanges. A computation replaces it in one transaction only
 when its inputs changed (``input_digest``), so re-running it for the same data
 changes nothing and a failed run leaves the previous snapshot in place.
 """
@@ -43,10 +43,19 @@ def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
         return {name: archive[name] for name in archive.files}
 
 
+class LongShareMethod(models.TextChoices):
+    """Where the share of new positions that are long comes from (model page, "One step")."""
+
+    FIXED = "fixed", "Fixed 50 / 50 (reference rules)"
+    LONG_SHORT = "long_short", "Long/short account ratio"
+    TAKER = "taker", "Taker buy / sell volume"
+
+
 class GridSnapshot(models.Model):
     market = models.ForeignKey("heatmaps.Market", null=True, blank=True, on_delete=models.CASCADE, related_name="grids")
     coin = models.CharField(max_length=16, blank=True, help_text="Base asset, for the aggregate across exchanges.")
     interval = models.CharField(max_length=4, choices=INTERVAL_CHOICES)
+    long_share_method = models.CharField(max_length=10, choices=LongShareMethod.choices, default=LongShareMethod.FIXED)
     computed_at = models.DateTimeField()
     input_digest = models.CharField(max_length=64, help_text="SHA-256 of the inputs and parameters.")
     start = models.DateTimeField(help_text="open_time of the first step.")
@@ -60,8 +69,12 @@ class GridSnapshot(models.Model):
     class Meta:
         ordering = ["market", "coin", "interval"]
         constraints = [
-            models.UniqueConstraint(fields=["market", "interval"], condition=Q(market__isnull=False), name="grid_unique_market_interval"),
-            models.UniqueConstraint(fields=["coin", "interval"], condition=Q(market__isnull=True), name="grid_unique_coin_interval"),
+            models.UniqueConstraint(
+                fields=["market", "interval", "long_share_method"], condition=Q(market__isnull=False), name="grid_unique_market_interval",
+            ),
+            models.UniqueConstraint(
+                fields=["coin", "interval", "long_share_method"], condition=Q(market__isnull=True), name="grid_unique_coin_interval",
+            ),
             models.CheckConstraint(
                 condition=(Q(market__isnull=False) & Q(coin="")) | (Q(market__isnull=True) & ~Q(coin="")),
                 name="grid_market_xor_coin",

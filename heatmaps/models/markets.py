@@ -60,6 +60,10 @@ class Market(models.Model):
     tick_size = models.FloatField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
     intervals = models.JSONField(default=list, help_text="Step intervals to ingest, e.g. [\"15m\", \"1h\"].")
+    margin_tiers = models.JSONField(
+        default=list, blank=True,
+        help_text="The exchange's maintenance-margin tiers as last fetched (floor, cap, rate, max leverage, amount).",
+    )
     active = models.BooleanField(default=True, help_text="Refreshed by the periodic task.")
     last_ingest_at = models.DateTimeField(null=True, blank=True, help_text="End of the last successful refresh.")
     last_error = models.TextField(blank=True)
