@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
 
@@ -63,6 +63,14 @@ def _series_plan(market: Market):
     yield SERIES["funding"], None
 
 
+def _store_margin_tiers(market: Market, tiers) -> None:
+    """Keep the exchange's current tiers on the market, for the engine's formulas."""
+    rows = [asdict(tier) for tier in tiers]
+    if rows != market.margin_tiers:
+        market.margin_tiers = rows
+        market.save(update_fields=["margin_tiers"])
+
+
 def market_refresh(market_id: int, *, transport=None, progress: Progress | None = None) -> RefreshReport:
     """Fetch and store everything new for one market.
 
@@ -93,6 +101,7 @@ def market_refresh(market_id: int, *, transport=None, progress: Progress | None 
                     result.add(ingest_batch(market, kind.name, interval, batch))
                 if progress and result.rows:
                     progress(f"  {key}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged")
+            _store_margin_tiers(market, plugin.margin_tiers(market.symbol))
     except ExchangeError as error:
         report.error = str(error)
         report.deactivated = error.permanent
