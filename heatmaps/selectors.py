@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Min
 
 from heatmaps.models import Market
 from heatmaps.series import SERIES
+from liqsite.exchanges import INTERVAL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -47,4 +48,7 @@ def market_coverage_list(*, markets=None) -> list[MarketCoverage]:
             by_id[row["market_id"]].series.append(
                 SeriesCoverage(kind.label, row.get("interval"), row["first"], row["last"], row["rows"])
             )
+    order = {kind.label: position for position, kind in enumerate(SERIES.values())}
+    for item in by_id.values():
+        item.series.sort(key=lambda s: (order[s.kind], INTERVAL_SECONDS.get(s.interval or "", 0)))
     return list(by_id.values())

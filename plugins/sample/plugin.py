@@ -33,10 +33,10 @@ BINANCE_DIR = DATA_DIR / "binance-btcusdt-2024-05"
 OKX_DIR = DATA_DIR / "okx-sol-usdt-swap-2026-06"
 BATCH_ROWS = 5000  # rows per yielded batch: one transaction each, like a live page
 
-BTC = Instrument("BTCUSDT", "BTC", "USDT", "linear", 1.0, 0.1, note="Binance USDⓈ-M, recorded 2024-05-09 .. 05-11")
+BTC = Instrument("BTCUSDT", "BTC", "USDT", "linear", 1.0, 0.1, note="Binance USD-M perpetual, recorded 2024-05-09 .. 05-11")
 SOL = Instrument(
     "SOL-USDT-SWAP", "SOL", "USDT", "linear", 1.0, 0.001,
-    note="OKX, recorded 2026-05-31 .. 06-26; open interest covers all SOL contracts",
+    note="OKX perpetual swap, recorded 2026-05-31 .. 06-26; open interest covers all SOL contracts",
 )
 OKX_CANDLE_INTERVALS = ("1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d")
 
