@@ -5,6 +5,7 @@
 
 from liqsite.exchanges.base import PLUGIN_API_VERSION, ExchangePlugin
 from liqsite.exchanges.errors import ExchangeError
+from liqsite.exchanges.streams import LiquidationStream
 from liqsite.exchanges.intervals import INTERVAL_SECONDS, INTERVALS, interval_delta
 from liqsite.exchanges.types import (
     Candle,
@@ -26,6 +27,7 @@ __all__ = [
     "FundingRatePoint",
     "Instrument",
     "LiquidationEvent",
+    "LiquidationStream",
     "LongShortPoint",
     "MarginTier",
     "OpenInterestPoint",

@@ -30,6 +30,7 @@ ENTRY_POINT_GROUP = "liqsite.exchanges"
 # First-party plugins shipped in this repository (key -> "module:Class").
 BUNDLED_PLUGINS: dict[str, str] = {
     "sample": "plugins.sample.plugin:SampleExchange",
+    "binance": "plugins.binance.plugin:BinanceExchange",
 }
 
 

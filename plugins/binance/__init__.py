@@ -1,0 +1,1 @@
+"""Binance USDⓈ-M futures: a first-party liqsite exchange plugin."""
