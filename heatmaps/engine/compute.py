@@ -1,0 +1,137 @@
+"""The public entry points for one market: :func:`liquidation_grid` and :func:`default_bin_edges`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .formulas import LINEAR, LiquidationFormula, TierTable
+from .grid import BLOCK_ROWS, GridStream, level_entries, pending_series, row_scale, side_entries
+from .model import Ledger, build_ledger
+from .params import DEFAULT_LEVERAGE, DEFAULT_WEIGHTS, MarketSeries, ModelParams
+from .results import LiquidationGrid
+from .validate import check_bin_edges, check_prices
+
+__all__ = ["liquidation_grid", "default_bin_edges", "MarketRun", "bin_index"]
+
+
+def default_bin_edges(low, high, bins: int = 400) -> np.ndarray:
+    """The model page's default bins: ``bins`` log-spaced bins from 0.5 × the lowest low to 1.5 × the highest high."""
+    if not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    h, lo, _ = check_prices(high, low, low)
+    if len(lo) == 0:
+        raise ValueError("default_bin_edges needs at least one row")
+    return np.geomspace(0.5 * float(lo.min()), 1.5 * float(h.max()), int(bins) + 1)
+
+
+def bin_index(edges: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Bin of each price, ``searchsorted(edges, P, "right") - 1``; -1 when outside the edges.
+
+    A price exactly on an edge belongs to the bin above it; a price equal to
+    the last edge is outside (there is no bin above it).
+    """
+    b = np.searchsorted(edges, price, side="right") - 1
+    return np.where((b >= 0) & (b < len(edges) - 1), b, -1)
+
+
+class MarketRun:
+    """One market's model run: its ledger plus everything needed to stream grid rows."""
+
+    def __init__(self, series: MarketSeries, bin_edges: np.ndarray):
+        self.series = series
+        self.edges = bin_edges
+        self.nb = len(bin_edges) - 1
+        self.ledger: Ledger = build_ledger(series)
+        self.scale = row_scale(self.ledger)
+        lg = self.ledger
+        self._levels = {"long": level_entries(lg, lg.long), "short": level_entries(lg, lg.short)}
+        self._entries = {}
+        self.pending_long = pending_series(lg, self._levels["long"], self.scale)
+        self.pending_short = pending_series(lg, self._levels["short"], self.scale)
+
+    @property
+    def n(self) -> int:
+        return self.ledger.n
+
+    def stream(self, side: str) -> GridStream:
+        """A fresh row stream of one side's grid ("long" or "short")."""
+        if side not in self._entries:
+            lv = getattr(self.ledger, side)
+            self._entries[side] = side_entries(self._levels[side], bin_index(self.edges, lv.price))
+        return GridStream(self.ledger, self._entries[side], self.nb, self.scale)
+
+    def full_grid(self, side: str) -> np.ndarray:
+        """The whole T × bins grid of one side."""
+        out = np.empty((self.n, self.nb))
+        st = self.stream(side)
+        for a in range(0, self.n, BLOCK_ROWS):
+            st.fill(out[a : min(a + BLOCK_ROWS, self.n)])
+        return out
+
+
+def liquidation_grid(
+    high,
+    low,
+    close,
+    open_interest,
+    bin_edges,
+    long_share=None,
+    leverage: Sequence[float] = DEFAULT_LEVERAGE,
+    weights: Sequence[float] = DEFAULT_WEIGHTS,
+    mmr: Sequence[float] | None = None,
+    *,
+    formula: LiquidationFormula = LINEAR,
+    tiers: TierTable | None = None,
+    position_notional=None,
+    default_long_share: float = 0.5,
+    taker_buy_volume=None,
+    volume=None,
+    open_time=None,
+) -> LiquidationGrid:
+    """Run the liquidation model on one market and return its grids.
+
+    Positional arguments follow the model page: candle ``high``/``low``/
+    ``close`` and ``open_interest`` (base units, end of step) per step,
+    ascending ``bin_edges``, an optional per-step ``long_share`` in [0, 1] (NaN
+    = no reading), and the bucket parameters (``mmr`` defaults to 0.004 for
+    every bucket). Keyword-only options:
+
+    * ``formula``: an exchange formula (:data:`~.formulas.LINEAR` default,
+      :data:`~.formulas.INVERSE`, :data:`~.formulas.BYBIT_LINEAR`, ...).
+    * ``tiers`` + ``position_notional``: maintenance tiers instead of ``mmr``
+      (see :meth:`~.formulas.TierTable.bucket_terms`).
+    * ``default_long_share``: σ when a step has no reading (0.5).
+    * ``taker_buy_volume`` + ``volume``: use their ratio as σ on steps without
+      ``long_share`` (the model page's optional rule; off unless both given).
+    * ``open_time``: int64 ms step starts, copied to the result.
+
+    Raises ``ValueError`` with a precise message for any malformed input.
+    """
+    params = ModelParams(
+        leverage=tuple(leverage),
+        weights=tuple(weights),
+        mmr=None if mmr is None else tuple(mmr),
+        formula=formula,
+        tiers=tiers,
+        position_notional=position_notional,
+        default_long_share=default_long_share,
+    )
+    series = MarketSeries(
+        high, low, close, open_interest, open_time, long_share, taker_buy_volume, volume, params
+    ).checked()
+    edges = check_bin_edges(bin_edges)
+    run = MarketRun(series, edges)
+    lg = run.ledger
+    return LiquidationGrid(
+        long_grid=run.full_grid("long"),
+        short_grid=run.full_grid("short"),
+        realized_long=lg.realized_long,
+        realized_short=lg.realized_short,
+        pending_long=run.pending_long,
+        pending_short=run.pending_short,
+        bin_edges=edges,
+        closing_factor=lg.closing_factor,
+        open_time=series.open_time,
+    )

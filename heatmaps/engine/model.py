@@ -1,0 +1,307 @@
+"""The liquidation model's stepping, solved level by level.
+
+The model page describes a loop over steps (crossing, closing, opening). This
+module computes the same numbers without keeping a pool of levels per step:
+
+1. Every level is known up front: step ``t`` with ``ΔOI_t > 0`` opens one
+   level per side and bucket at ``formula(E_t)``, quantity
+   ``ΔOI_t × share × w_k``.
+2. Its crossing step depends only on prices (:mod:`.crossing`).
+3. Its quantity at row ``r`` is ``q0 × Π f_j`` over ``t < j <= r``. Only the
+   closing factors ``f`` need a sequential pass, because ``f_u`` depends on
+   ``Lq_u``, the quantity crossed at ``u``, which depends on earlier ``f``.
+   The pass runs only over steps whose ``f`` can differ from a value known in
+   advance (OI fell and something was crossed, or the crossed quantity could
+   reach the previous OI), and sums one term per (creation step, crossing
+   step) pair.
+4. Products of ``f`` are kept as sums of logarithms, reset to a new *epoch* at
+   every step with ``f = 0`` (everything pending then is gone), so no quantity
+   is ever divided by an underflowed product.
+
+The result is a :class:`Ledger`: each level's creation row, end row, value and
+bin, plus the log-products. Grids are then built from it by :mod:`.grid`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._sorting import argsort_rows
+from .crossing import first_at_or_above, first_at_or_below
+from .params import MarketSeries
+
+__all__ = ["Ledger", "LevelSet", "build_ledger"]
+
+# Segment depth for the grid scale: within one segment the running factor
+# exp(logc[r] - logc[start]) stays above e**-SEGMENT_DEPTH (about 5e-131), so
+# neither the per-level weights (<= e**+300 × value) nor the row scales can
+# overflow or underflow in float64.
+SEGMENT_DEPTH = 300.0
+# Carrying a level into a new segment is skipped once its remaining fraction
+# is below e**-69 (about 1e-30): such a level contributes less than 1e-30 of its
+# opening value, far below the 1e-6 accuracy the engine promises.
+CARRY_FLOOR = -69.0
+# Above this many (creation, crossing) pairs at one step, the crossed quantity
+# is summed with numpy instead of a Python loop (numpy's call overhead is
+# worth it from about two dozen terms).
+_VECTOR_PAIRS = 24
+
+
+@dataclass
+class LevelSet:
+    """All levels of one side, ordered by creation row."""
+
+    t: np.ndarray  # creation row (int64)
+    cross: np.ndarray  # crossing row, n if never crossed (int64)
+    end: np.ndarray  # first row where the level is gone: crossing or an f = 0 step (int64)
+    q0: np.ndarray  # quantity at creation, base units
+    price: np.ndarray  # liquidation price
+    value: np.ndarray  # q0 × price, USD at creation
+    bucket: np.ndarray  # bucket index (int64)
+    realized: np.ndarray  # bool: crossed while still holding quantity
+
+
+@dataclass
+class Ledger:
+    """Everything needed to rebuild any row of the grids of one market."""
+
+    n: int
+    long: LevelSet
+    short: LevelSet
+    closing_factor: np.ndarray  # f_t (1.0 at t = 0)
+    logc: np.ndarray  # cumulative sum of log f (0 added at f = 0 steps)
+    zero_rows: np.ndarray  # steps with f = 0, ascending
+    segment_starts: np.ndarray  # rows where the grid scale restarts, ascending, starts with 0
+    realized_long: np.ndarray
+    realized_short: np.ndarray
+
+
+def _level_set(entry_rows, entry, dq, share, weights, prices, n, crossing) -> LevelSet:
+    """Build one side's levels from per-creation-step arrays (M) and per-bucket prices (M, K)."""
+    k = len(weights)
+    q = (dq * share)[:, None] * weights[None, :]
+    ok = np.isfinite(prices) & (q > 0)
+    rows = np.broadcast_to(entry_rows[:, None], prices.shape)[ok]
+    buckets = np.broadcast_to(np.arange(k)[None, :], prices.shape)[ok]
+    q = q[ok]
+    p = prices[ok]
+    cross = crossing(rows + 1, p)
+    return LevelSet(
+        t=rows.astype(np.int64),
+        cross=cross.astype(np.int64),
+        end=cross.astype(np.int64),  # refined once the f = 0 steps are known
+        q0=q,
+        price=p,
+        value=q * p,
+        bucket=buckets.astype(np.int64),
+        realized=np.zeros(len(rows), dtype=bool),
+    )
+
+
+def _closing_factors(oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, level_q: np.ndarray) -> np.ndarray:
+    """Closing factor f_u of every step, following the model page's step 2 exactly.
+
+    ``level_*`` give every level's creation row, crossing row (n if never)
+    and opening quantity, both sides together (step 2 only needs Lq, the
+    total quantity crossed).
+    """
+    n = len(oi)
+    f = np.ones(n)
+    if n < 2:
+        return f
+    crossed = level_u < n
+    lq_max = np.bincount(level_u[crossed], weights=level_q[crossed], minlength=n)
+    prev = oi[:-1]
+    cur = oi[1:]
+    # Steps whose f depends on the exact crossed quantity: something was crossed
+    # and either OI fell (then f < 1 unless the crossings explain the fall) or
+    # the crossed quantity could reach the previous OI (then f may be 0). At
+    # every other step f is known now: with nothing crossed, Lq = 0; with OI not
+    # falling and Lq <= lq_max < OI_{t-1}, D = 0 and f = 1.
+    need = np.zeros(n, dtype=bool)
+    need[1:] = (lq_max[1:] > 0) & ((cur < prev) | (lq_max[1:] >= prev))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # The model page's expressions with Lq = 0, term for term.
+        den = prev - 0.0
+        d = np.maximum(0.0, prev - cur - 0.0)
+        f0 = np.where(den <= 0, 0.0, np.clip(1 - d / np.where(den > 0, den, 1.0), 0.0, 1.0))
+    f[1:] = np.where(lq_max[1:] > 0, 1.0, f0)
+    need_rows = np.flatnonzero(need)
+    if len(need_rows) == 0:
+        return f
+
+    # Log-products in "known" coordinates: steps still to be solved count as 0,
+    # and so do steps with a known f = 0 (pairs across them are skipped).
+    known = f.copy()
+    known[need_rows] = 1.0
+    known_zero = known == 0
+    lk = np.cumsum(np.log(np.where(known_zero, 1.0, known)))
+    last_zero_known = np.maximum.accumulate(np.where(known_zero, np.arange(n), -1))
+    need_count = np.cumsum(need)  # solved steps <= r
+
+    # (u, t) pairs with their total opening quantity, only at the steps to solve.
+    sel = np.flatnonzero(crossed & need[np.minimum(level_u, n - 1)])
+    # Sort by (u, t): two stable radix sorts, least significant key first.
+    by_t = argsort_rows(level_t[sel])
+    order = by_t[argsort_rows(level_u[sel][by_t])]
+    key = level_u[sel][order] * n + level_t[sel][order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    pair_q = np.add.reduceat(level_q[sel][order], starts) if len(starts) else np.zeros(0)
+    pair_u = key[starts] // n
+    pair_t = key[starts] % n
+    ptr = np.searchsorted(pair_u, need_rows)
+    ptr_end = np.searchsorted(pair_u, need_rows, side="right")
+
+    a_lk = lk[pair_t]
+    a_cnt = need_count[pair_t]
+    p_q = pair_q.tolist()
+    p_t = pair_t.tolist()
+    p_lk = a_lk.tolist()
+    p_cnt = a_cnt.tolist()
+    exp = math.exp
+    log = math.log
+
+    corr = [0.0]  # corr[k]: sum of log f over the first k solved steps
+    corr_arr = np.zeros(len(need_rows) + 1)  # the same, for the vectorised sums
+    last_zero = -1  # last solved step with f = 0
+    solved = []
+    for u, zl, base_lk, o_prev, o_cur, a, b in zip(
+        need_rows.tolist(),
+        last_zero_known[need_rows - 1].tolist(),
+        lk[need_rows - 1].tolist(),
+        oi[need_rows - 1].tolist(),
+        oi[need_rows].tolist(),
+        ptr.tolist(),
+        ptr_end.tolist(),
+    ):
+        if last_zero > zl:
+            zl = last_zero
+        base = base_lk + corr[-1]
+        if b - a > _VECTOR_PAIRS:
+            # Pairs are sorted by t: those created before the last f = 0 step
+            # (already gone) come first.
+            a += int(np.searchsorted(pair_t[a:b], zl))
+            lq = float(np.dot(pair_q[a:b], np.exp(base - a_lk[a:b] - corr_arr[a_cnt[a:b]])))
+        else:
+            lq = 0.0
+            for p in range(a, b):
+                if p_t[p] < zl:
+                    # Created before an f = 0 step that came before u: already gone.
+                    continue
+                lq += p_q[p] * exp(base - p_lk[p] - corr[p_cnt[p]])
+        den = o_prev - lq
+        if den <= 0:
+            fu = 0.0
+        else:
+            d = o_prev - o_cur - lq
+            if d < 0:
+                d = 0.0
+            fu = 1 - d / den
+            if fu < 0:
+                fu = 0.0
+            elif fu > 1:
+                fu = 1.0
+        solved.append(fu)
+        if fu == 0.0:
+            last_zero = u
+            corr.append(corr[-1])
+        else:
+            corr.append(corr[-1] + log(fu))
+        corr_arr[len(corr) - 1] = corr[-1]
+    f[need_rows] = solved
+    return f
+
+
+def _segments(logc: np.ndarray, zero_rows: np.ndarray, n: int) -> np.ndarray:
+    """Rows where the grid scale restarts: row 0, every f = 0 step, and every
+    point where the running product has fallen by more than e**-SEGMENT_DEPTH."""
+    starts = [0]
+    epoch_bounds = list(zero_rows.tolist()) + [n]
+    s = 0
+    for z in epoch_bounds:
+        # logc is non-increasing inside an epoch (log f <= 0), so the next
+        # restart is a binary search on -logc.
+        while True:
+            neg = -logc[s:z]
+            k = int(np.searchsorted(neg, -logc[s] + SEGMENT_DEPTH, side="right"))
+            if s + k >= z:
+                break
+            s = s + k
+            starts.append(s)
+        if z < n:
+            starts.append(z)
+            s = z
+    return np.unique(np.asarray(starts, dtype=np.int64))
+
+
+def build_ledger(series: MarketSeries) -> Ledger:
+    """Run the model on one market's (already checked) rows and return its :class:`Ledger`."""
+    h, lo, c, oi = series.high, series.low, series.close, series.open_interest
+    n = len(h)
+    params = series.params
+    sigma = series.long_share_series()
+    lev = np.asarray(params.leverage, dtype=np.float64)
+    w = np.asarray(params.weights, dtype=np.float64)
+    terms = params.bucket_terms()
+
+    entry = (h + lo + c) / 3
+    d_oi = np.zeros(n)
+    d_oi[1:] = oi[1:] - oi[:-1]
+    rows = np.flatnonzero(d_oi > 0)
+    rows = rows[rows >= 1]
+    e = entry[rows]
+    dq = d_oi[rows]
+    s = sigma[rows]
+    long_prices = params.formula.level_prices(e, lev, *terms["long"])[0]
+    short_prices = params.formula.level_prices(e, lev, *terms["short"])[1]
+
+    def cross_long(start, price):
+        return first_at_or_below(lo, start, price)
+
+    def cross_short(start, price):
+        return first_at_or_above(h, start, price)
+
+    longs = _level_set(rows, e, dq, s, w, long_prices, n, cross_long)
+    shorts = _level_set(rows, e, dq, 1 - s, w, short_prices, n, cross_short)
+
+    f = _closing_factors(
+        oi,
+        np.concatenate([longs.t, shorts.t]),
+        np.concatenate([longs.cross, shorts.cross]),
+        np.concatenate([longs.q0, shorts.q0]),
+    )
+
+    zero_rows = np.flatnonzero(f == 0.0)
+    with np.errstate(divide="ignore"):
+        logf = np.where(f > 0, np.log(np.where(f > 0, f, 1.0)), 0.0)
+    logc = np.cumsum(logf)
+
+    realized = {}
+    for name, lv in (("long", longs), ("short", shorts)):
+        # First f = 0 step after each level's creation (n if none).
+        zero_or_end = np.append(zero_rows, n)
+        next_zero = zero_or_end[np.searchsorted(zero_rows, lv.t, side="right")]
+        lv.end = np.minimum(lv.cross, next_zero)
+        # Crossing comes before closing in a step, so a level crossed at the
+        # very step whose f is 0 is still liquidated with its quantity.
+        lv.realized = (lv.cross < n) & (lv.cross <= next_zero)
+        r = lv.realized
+        amount = lv.value[r] * np.exp(logc[lv.cross[r] - 1] - logc[lv.t[r]])
+        realized[name] = np.bincount(lv.cross[r], weights=amount, minlength=n)[:n].astype(np.float64)
+
+    return Ledger(
+        n=n,
+        long=longs,
+        short=shorts,
+        closing_factor=f,
+        logc=logc,
+        zero_rows=zero_rows,
+        segment_starts=_segments(logc, zero_rows, n) if n else np.zeros(0, dtype=np.int64),
+        realized_long=realized["long"],
+        realized_short=realized["short"],
+    )

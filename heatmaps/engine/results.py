@@ -1,0 +1,129 @@
+"""Result objects: plain dataclasses of numpy arrays, floats and strings.
+
+They carry no behaviour beyond conversion helpers, so the Django side can
+store them as it likes: grids as compressed float32 arrays
+(:meth:`LiquidationGrid.arrays`), readings as JSON (``to_dict()`` on
+:mod:`.bands` and :mod:`.squeeze` results).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LiquidationGrid", "ReducedGrid"]
+
+
+def _arrays(obj, names, dtype):
+    out = {}
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and dtype is not None:
+            value = value.astype(dtype)
+        out[name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class LiquidationGrid:
+    """The model's outputs for one market (or an aggregate), one row per step.
+
+    ``long_grid``/``short_grid``: T × bins, USD of pending levels per bin after
+    each step. ``realized_*``: USD liquidated by crossing at each step.
+    ``pending_*``: USD of all pending levels, in view or not. ``closing_factor``
+    is the model's f_t (1 at t = 0; empty for aggregates, where it has no
+    meaning). ``open_time`` is the step start (int64 ms) when known.
+    """
+
+    long_grid: np.ndarray
+    short_grid: np.ndarray
+    realized_long: np.ndarray
+    realized_short: np.ndarray
+    pending_long: np.ndarray
+    pending_short: np.ndarray
+    bin_edges: np.ndarray
+    closing_factor: np.ndarray
+    open_time: np.ndarray | None = None
+
+    FIELDS = (
+        "long_grid",
+        "short_grid",
+        "realized_long",
+        "realized_short",
+        "pending_long",
+        "pending_short",
+        "bin_edges",
+        "closing_factor",
+    )
+
+    @property
+    def grid(self) -> np.ndarray:
+        """What the heatmap shows: ``long_grid + short_grid``."""
+        return self.long_grid + self.short_grid
+
+    def arrays(self, dtype=np.float32) -> dict[str, np.ndarray]:
+        """Name → array, floats cast to ``dtype`` (float32 halves storage; None keeps float64).
+
+        ``bin_edges`` always stay float64: they are tiny and pages read prices off them.
+        """
+        out = _arrays(self, [f for f in self.FIELDS if f != "bin_edges"], dtype)
+        out["bin_edges"] = self.bin_edges
+        if self.open_time is not None:
+            out["open_time"] = self.open_time
+        return out
+
+
+@dataclass(frozen=True)
+class ReducedGrid:
+    """A displayed window at reduced resolution: at most N time columns.
+
+    Each column merges the steps whose ``open_time`` falls in
+    ``[column_open_time[i], column_open_time[i] + column_ms)``: grids take the
+    maximum over the merged steps, ``realized_*`` the sum, ``pending_*`` and the
+    price/OI columns the last step's value (high: max, low: min). A column with
+    no step (a gap) has ``column_steps == 0``, NaN grids, pending, prices and OI,
+    and zero realized.
+    """
+
+    long_grid: np.ndarray
+    short_grid: np.ndarray
+    realized_long: np.ndarray
+    realized_short: np.ndarray
+    pending_long: np.ndarray
+    pending_short: np.ndarray
+    bin_edges: np.ndarray
+    column_open_time: np.ndarray
+    column_ms: int
+    column_steps: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    open_interest: np.ndarray
+
+    FIELDS = (
+        "long_grid",
+        "short_grid",
+        "realized_long",
+        "realized_short",
+        "pending_long",
+        "pending_short",
+        "column_open_time",
+        "column_steps",
+        "high",
+        "low",
+        "close",
+        "open_interest",
+    )
+
+    @property
+    def grid(self) -> np.ndarray:
+        """What the heatmap shows: ``long_grid + short_grid`` (max per side, then summed)."""
+        return self.long_grid + self.short_grid
+
+    def arrays(self, dtype=np.float32) -> dict[str, np.ndarray]:
+        """Name → array, floats cast to ``dtype``; ``bin_edges`` stay float64."""
+        out = _arrays(self, self.FIELDS, dtype)
+        out["bin_edges"] = self.bin_edges
+        out["column_ms"] = np.int64(self.column_ms)
+        return out
