@@ -9,10 +9,13 @@ Entry point::
     r.long_grid, r.short_grid, r.realized_long, r.pending_short, ...
 
 Beyond it: :func:`aggregate_grid` (several markets on one grid),
-:func:`window_grid` (warm-up + at most N columns, streamed).
+:func:`window_grid` (warm-up + at most N columns, streamed), :func:`read_map`
+(bands, brightening/fading, OI confirmation, persistence) and
+:func:`squeeze_summary`.
 """
 
 from .aggregate import aggregate_grid
+from .bands import VERDICT_LABELS, Band, MapReading, ReadingSettings, detect_bands, read_map
 from .compute import MarketRun, bin_index, default_bin_edges, liquidation_grid
 from .formulas import (
     BYBIT_LINEAR,
@@ -27,6 +30,7 @@ from .formulas import (
 )
 from .params import MarketSeries, ModelParams
 from .results import LiquidationGrid, ReducedGrid
+from .squeeze import DEFAULT_SQUEEZE_PCTS, SqueezeLevel, SqueezeSummary, squeeze_summary
 from .window import DEFAULT_MAX_COLUMNS, DEFAULT_WARMUP_MS, column_layout, window_grid
 
 __all__ = [
@@ -38,6 +42,16 @@ __all__ = [
     "column_layout",
     "DEFAULT_WARMUP_MS",
     "DEFAULT_MAX_COLUMNS",
+    "read_map",
+    "detect_bands",
+    "ReadingSettings",
+    "Band",
+    "MapReading",
+    "VERDICT_LABELS",
+    "squeeze_summary",
+    "SqueezeSummary",
+    "SqueezeLevel",
+    "DEFAULT_SQUEEZE_PCTS",
     "MarketRun",
     "MarketSeries",
     "ModelParams",
