@@ -31,6 +31,8 @@ ENTRY_POINT_GROUP = "liqsite.exchanges"
 BUNDLED_PLUGINS: dict[str, str] = {
     "sample": "plugins.sample.plugin:SampleExchange",
     "binance": "plugins.binance.plugin:BinanceExchange",
+    "bybit": "plugins.bybit.plugin:BybitExchange",
+    "okx": "plugins.okx.plugin:OkxExchange",
 }
 
 

@@ -1,0 +1,1 @@
+"""Bybit v5 (USDT/USDC linear and inverse contracts): a first-party liqsite exchange plugin."""
