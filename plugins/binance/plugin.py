@@ -55,6 +55,8 @@ class BinanceExchange(ExchangePlugin):
     label = "Binance USDⓈ-M"
     description = "Binance USDⓈ-M perpetual futures over the public REST API; liquidations from the forceOrder stream."
     intervals = INTERVALS
+    # Shown beside Binance liquidations on pages.
+    liquidation_notice = parse.FORCE_ORDER_NOTICE
     default_settings = {
         "base_url": "https://fapi.binance.com",
         # 0 backfills as far as each endpoint allows; a positive number caps a new market's backfill.

@@ -1,0 +1,98 @@
+"""One liquidation stream kept open: connect, subscribe, read, store, reconnect with backoff.
+
+Every connection is one ``LiquidationCoverage`` row (opened on connect,
+touched as messages arrive, closed with the reason), so time without a
+connection shows as a gap instead of as "no liquidations".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+
+import websockets
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from heatmaps.collector import store
+from heatmaps.collector.store import PlannedStream
+from liqsite.exchanges import ExchangeError
+
+log = logging.getLogger(__name__)
+
+# Write last_message_at at most this often (seconds): coverage, not a message log.
+TOUCH_EVERY = 30.0
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Reconnect delays: ``initial`` doubling up to ``maximum``, with jitter; reset after a healthy connection."""
+
+    initial: float = 1.0
+    maximum: float = 300.0
+    healthy_after: float = 60.0  # a connection that lasted this long resets the delay
+
+    def delay(self, failures: int) -> float:
+        return min(self.maximum, self.initial * 2 ** max(0, failures - 1)) * random.uniform(0.8, 1.2)
+
+
+async def _keep_alive(socket, message: str, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        await socket.send(message)
+
+
+async def run_connection(planned: PlannedStream) -> tuple[str, int]:
+    """One connection's life; returns (why it ended, events stored). Raises nothing but cancellation."""
+    stream = planned.stream
+    coverage_id = await sync_to_async(store.open_coverage)(planned.exchange_id, stream.name)
+    stored, last_touch, last_message_at = 0, 0.0, None
+    loop = asyncio.get_running_loop()
+    reason = "closed"
+    pinger = None
+    try:
+        async with websockets.connect(stream.url, open_timeout=20, ping_interval=20, ping_timeout=20, max_size=2**22) as socket:
+            for message in stream.subscribe:
+                await socket.send(message)
+            if stream.ping_message:
+                pinger = asyncio.create_task(_keep_alive(socket, stream.ping_message, stream.ping_interval))
+            async for message in socket:
+                last_message_at = timezone.now()
+                events = stream.parse(message)
+                if events:
+                    stored += await sync_to_async(store.store_events)(planned.market_ids, events)
+                if loop.time() - last_touch >= TOUCH_EVERY:
+                    last_touch = loop.time()
+                    await sync_to_async(store.touch_coverage)(coverage_id, last_message_at)
+            reason = f"closed by the exchange (code {socket.close_code}{': ' + socket.close_reason if socket.close_reason else ''})"
+    except asyncio.CancelledError:
+        reason = "collector stopped"
+        raise
+    except ExchangeError as error:
+        reason = f"refused message: {error}"
+    except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as error:
+        reason = f"{type(error).__name__}: {error}"
+    finally:
+        if pinger is not None:
+            pinger.cancel()
+        await asyncio.shield(sync_to_async(store.close_coverage)(coverage_id, reason, last_message_at))
+    return reason, stored
+
+
+async def keep_stream_open(planned: PlannedStream, *, backoff: Backoff = Backoff(), max_connections: int | None = None) -> None:
+    """Reconnect forever (or ``max_connections`` times, for tests), backing off while the stream keeps failing."""
+    failures, connections = 0, 0
+    loop = asyncio.get_running_loop()
+    while max_connections is None or connections < max_connections:
+        connections += 1
+        started = loop.time()
+        reason, stored = await run_connection(planned)
+        lasted = loop.time() - started
+        failures = 0 if lasted >= backoff.healthy_after else failures + 1
+        log.info("%s %s: connection ended after %.0f s (%s); %d liquidations stored", planned.exchange_label,
+                 planned.stream.name, lasted, reason, stored)
+        if max_connections is not None and connections >= max_connections:
+            break
+        await asyncio.sleep(backoff.delay(max(failures, 1)))

@@ -1,0 +1,154 @@
+"""The liquidation collector against a local websocket server replaying recorded messages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.server import serve
+
+from heatmaps.collector import store
+from heatmaps.collector.connection import Backoff, keep_stream_open
+from heatmaps.collector.store import PlannedStream
+from heatmaps.liquidation_selectors import liquidation_coverage_gaps, liquidation_notice
+from heatmaps.models import Exchange, Liquidation, LiquidationCoverage, Market
+from liqsite.exchanges import LiquidationStream
+from plugins.binance import parse as binance_parse
+from plugins.bybit import parse as bybit_parse
+
+FIXTURES = Path(__file__).resolve().parents[1] / "plugins" / "fixtures"
+
+
+def recorded_messages() -> list[str]:
+    """Real Binance forceOrder messages: two BTCUSDT (raw) and one IOTXUSDT (combined-stream wrapper)."""
+    forum = json.loads((FIXTURES / "binance" / "ws-force-order.real-binance-forum.json").read_text())
+    return [json.dumps(message) for message in forum] + [(FIXTURES / "binance" / "ws-force-order.real-tiagosiebler.json").read_text()]
+
+
+async def run_against_server(planned_for, messages, *, connections: int, received: list):
+    """Serve ``messages`` on each connection then drop it; run the collector for ``connections`` connections."""
+    async def handler(socket):
+        for message in messages:
+            await socket.send(message)
+        try:
+            received.append(await asyncio.wait_for(socket.recv(), timeout=0.2))
+        except (asyncio.TimeoutError, Exception):
+            pass
+        await socket.close(code=1011, reason="replay over")
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        await keep_stream_open(planned_for(f"ws://127.0.0.1:{port}/"), backoff=Backoff(initial=0.01, maximum=0.02), max_connections=connections)
+
+
+@pytest.fixture
+def binance_btc():
+    exchange = Exchange.objects.create(plugin="binance")
+    return Market.objects.create(exchange=exchange, symbol="BTCUSDT", intervals=["1h"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_collector_stores_each_liquidation_once_reconnects_and_records_coverage(binance_btc):
+    def planned_for(url):
+        stream = LiquidationStream(name="btcusdt@forceOrder", url=url,
+                                   parse=lambda message: binance_parse.force_order(message, frozenset({"BTCUSDT"})))
+        return PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk})
+
+    asyncio.run(run_against_server(planned_for, recorded_messages(), connections=2, received=[]))
+
+    rows = list(Liquidation.objects.filter(market=binance_btc).order_by("time"))
+    # Both connections replayed the same two BTCUSDT liquidations: stored once each; IOTXUSDT is not a market here.
+    assert [(r.side, r.price, r.quantity) for r in rows] == [("long", 39021.0, 0.288), ("long", 38986.5, 0.004)]
+    assert rows[0].time == datetime(2022, 4, 25, 14, 52, 9, 196000, tzinfo=UTC)
+    coverage = list(LiquidationCoverage.objects.order_by("connected_at"))
+    assert len(coverage) == 2  # it reconnected after the server dropped the first connection
+    for row in coverage:
+        assert row.stream == "btcusdt@forceOrder" and row.disconnected_at is not None and row.last_message_at is not None
+        assert "1011" in row.reason and "replay over" in row.reason
+    assert coverage[0].disconnected_at <= coverage[1].connected_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_subscriptions_and_pings_are_sent(binance_btc):
+    received = []
+
+    def planned_for(url):
+        stream = LiquidationStream(name="allLiquidation.BTCUSDT", url=url, parse=bybit_parse.all_liquidation,
+                                   subscribe=('{"op":"subscribe","args":["allLiquidation.BTCUSDT"]}',),
+                                   ping_message='{"op":"ping"}', ping_interval=0.05)
+        return PlannedStream(binance_btc.exchange_id, "Bybit", stream, {"ROSEUSDT": binance_btc.pk})
+
+    message = (FIXTURES / "bybit" / "ws-all-liquidation.docs.json").read_text()
+    asyncio.run(run_against_server(planned_for, [message], connections=1, received=received))
+    assert received == ['{"op":"subscribe","args":["allLiquidation.BTCUSDT"]}']
+    assert Liquidation.objects.get().side == "short"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_message_ends_the_connection_with_the_reason(binance_btc):
+    def planned_for(url):
+        stream = LiquidationStream(name="bad", url=url, parse=lambda message: binance_parse.force_order(message))
+        return PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk})
+
+    asyncio.run(run_against_server(planned_for, ["<html>oops</html>"], connections=1, received=[]))
+    (row,) = LiquidationCoverage.objects.all()
+    assert row.reason.startswith("refused message:") and "not JSON" in row.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_listening_on_the_port_is_a_recorded_failed_connection(binance_btc):
+    stream = LiquidationStream(name="nowhere", url="ws://127.0.0.1:9/", parse=binance_parse.force_order)
+    planned = PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk})
+    asyncio.run(keep_stream_open(planned, backoff=Backoff(initial=0.01, maximum=0.02), max_connections=2))
+    rows = list(LiquidationCoverage.objects.all())
+    assert len(rows) == 2 and all(row.last_message_at is None and row.reason for row in rows)
+
+
+@pytest.mark.django_db
+def test_store_events_ignores_duplicates_and_unknown_symbols(binance_btc):
+    events = binance_parse.force_order(recorded_messages()[0]) + binance_parse.force_order(recorded_messages()[2])
+    assert store.store_events({"BTCUSDT": binance_btc.pk}, events) == 1
+    assert store.store_events({"BTCUSDT": binance_btc.pk}, events) == 1
+    assert Liquidation.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_dangling_coverage_is_closed_at_start(binance_btc):
+    LiquidationCoverage.objects.create(exchange=binance_btc.exchange, stream="x", connected_at=datetime(2024, 1, 1, tzinfo=UTC))
+    assert store.close_dangling_coverage() == 1
+    assert "without closing" in LiquidationCoverage.objects.get().reason
+
+
+@pytest.mark.django_db
+def test_coverage_gaps(binance_btc):
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    make = lambda start, end, last=None: LiquidationCoverage.objects.create(  # noqa: E731
+        exchange=binance_btc.exchange, stream="s", connected_at=start, disconnected_at=end, last_message_at=last)
+    make(t0 + hour, t0 + 2 * hour)
+    make(t0 + 3 * hour, t0 + 4 * hour)
+    make(t0 + 5 * hour, None, last=t0 + 5 * hour + timedelta(minutes=1))  # open, silent since: stale
+    gaps = liquidation_coverage_gaps(market=binance_btc, start=t0, end=t0 + 8 * hour, now=t0 + 8 * hour)
+    assert gaps == [(t0, t0 + hour), (t0 + 2 * hour, t0 + 3 * hour), (t0 + 4 * hour, t0 + 5 * hour),
+                    (t0 + 5 * hour + timedelta(minutes=1), t0 + 8 * hour)]
+    # A live connection covers up to now.
+    assert liquidation_coverage_gaps(market=binance_btc, start=t0 + 5 * hour, end=t0 + 5 * hour + timedelta(minutes=5),
+                                     now=t0 + 5 * hour + timedelta(minutes=5)) == []
+
+
+@pytest.mark.django_db
+def test_binance_markets_carry_the_one_per_second_notice(binance_btc):
+    assert "one liquidation per symbol per second" in liquidation_notice(market=binance_btc)
+
+
+@pytest.mark.django_db
+def test_planned_streams_cover_active_markets_of_enabled_exchanges(binance_btc):
+    Market.objects.create(exchange=binance_btc.exchange, symbol="ETHUSDT", intervals=["1h"], active=False)
+    (planned,) = store.planned_streams()
+    assert planned.stream.url == "wss://fstream.binance.com/stream?streams=btcusdt@forceOrder"
+    assert planned.market_ids == {"BTCUSDT": binance_btc.pk}
+    Exchange.objects.update(enabled=False)
+    assert store.planned_streams() == []
