@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import websockets
 from asgiref.sync import sync_to_async
+from django.db import connections as db_connections
 from django.utils import timezone
 
 from heatmaps.collector import store
@@ -88,7 +89,12 @@ async def keep_stream_open(planned: PlannedStream, *, backoff: Backoff = Backoff
     while max_connections is None or connections < max_connections:
         connections += 1
         started = loop.time()
-        reason, stored = await run_connection(planned)
+        try:
+            reason, stored = await run_connection(planned)
+        finally:
+            # The database work ran in sync_to_async's thread: drop its connection between
+            # websocket connections, so a restarted database or a long pause costs nothing.
+            await sync_to_async(db_connections.close_all)()
         lasted = loop.time() - started
         failures = 0 if lasted >= backoff.healthy_after else failures + 1
         log.info("%s %s: connection ended after %.0f s (%s); %d liquidations stored", planned.exchange_label,
