@@ -19,9 +19,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-worker", action="store_true", help="Serve the site only.")
+        parser.add_argument("--collector", action="store_true",
+                            help="Also run the liquidation collector (manage.py collect_liquidations) beside the worker.")
 
-    def handle(self, *args, addrport, no_worker, **options):
+    def handle(self, *args, addrport, no_worker, collector=False, **options):
         worker = None
+        collector_process = None
+        if collector:
+            collector_process = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), "collect_liquidations"])
+            self.stdout.write(f"Started the liquidation collector (pid {collector_process.pid})")
         if not no_worker:
             command = [
                 sys.executable, "-m", "celery", "-A", "liqsite", "worker", "--beat",
@@ -34,9 +40,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Serving liqsite on http://{addrport}/ (Ctrl-C to stop)")
             call_command("runserver", addrport, use_reloader=False)
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            for child in (worker, collector_process):
+                if child is not None and child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+                    try:
+                        child.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        child.kill()
