@@ -7,7 +7,7 @@ alert evaluation only read it. Its shape is the contract between them::
       "as_of": "2026-06-26T14:00:00+00:00",   # open_time of the last step
       "close": 142.31,                         # close of the last step
       "interval": "15m",
-      "oi": {"now": 1.2e6, "trend": "rising", "change_pct": 2.4, "hours": 4},
+      "oi": {"now": 1.2e6, "trend": "rising", "change_pct": 2.4, "hours": 4},  # base units
       "thresholds": {...},                      # every threshold used, to show beside tables
       "bands": [                                # current bands at the last step, largest first
         {
@@ -16,9 +16,9 @@ alert evaluation only read it. Its shape is the contract between them::
           "price": 146.1,                       # value-weighted mean price
           "usd": 3.1e6,
           "distance_pct": 2.66,                 # (price - close) / close × 100, signed
-          "trend": "brightening" | "steady" | "fading",
+          "trend": "brightening" | "steady" | "fading" | "unknown",  # unknown: no row H hours earlier
           "change_pct": 14.2,                   # band value vs the same range H hours earlier
-          "oi_trend": "rising" | "flat" | "falling",
+          "oi_trend": "rising" | "flat" | "falling" | "unknown",
           "verdict": "strong build-up" | "build-up, not accelerating" | "cool-down" | "unconfirmed",
           "persistence_hours": 6.5,
           "since": "2026-06-26T07:30:00+00:00", # first row of the band's current episode
@@ -28,7 +28,8 @@ alert evaluation only read it. Its shape is the contract between them::
       "squeeze": {
         "down": {"1": usd, "2": usd, "5": usd, "10": usd},   # long liquidations if price falls X %
         "up":   {"1": usd, "2": usd, "5": usd, "10": usd},   # short liquidations if price rises X %
-        "heavier": "long" | "short" | "balanced"
+        "heavier": "long" | "short" | "balanced",          # at the widest move (10 %)
+        "by_pct": {"1": "long" | "short" | "even", ...}
       }
     }
 
@@ -42,8 +43,8 @@ from __future__ import annotations
 from heatmaps.models import GridSnapshot, Market
 
 VERDICTS = ("strong build-up", "build-up, not accelerating", "cool-down", "unconfirmed")
-TRENDS = ("brightening", "steady", "fading")
-OI_TRENDS = ("rising", "flat", "falling")
+TRENDS = ("brightening", "steady", "fading", "unknown")
+OI_TRENDS = ("rising", "flat", "falling", "unknown")
 
 
 def market_snapshot(market: Market, interval: str | None = None) -> GridSnapshot | None:

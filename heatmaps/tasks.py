@@ -7,8 +7,12 @@ import random
 from celery import shared_task
 from django.conf import settings
 
+from django.db import transaction
+
+from heatmaps.compute import coin_compute, market_compute
 from heatmaps.models import Market
 from heatmaps.refresh import RefreshFailed, market_refresh
+from heatmaps.signals import grids_stored
 
 MAX_BACKOFF_SECONDS = 900
 
@@ -23,11 +27,40 @@ def backoff_seconds(retries: int, retry_after: float | None = None) -> float:
 def refresh_market(self, market_id: int) -> str:
     """Fetch and store what is new for one market; transient failures retry with backoff."""
     try:
-        return market_refresh(market_id).summary()
+        report = market_refresh(market_id)
     except Market.DoesNotExist:
         return f"market {market_id} no longer exists"
     except RefreshFailed as error:
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries, error.retry_after)) from error
+    if report.ok:
+        # Unchanged inputs make this a cheap no-op (the snapshots' digests match).
+        transaction.on_commit(lambda: compute_market_grids.delay(market_id))
+    return report.summary()
+
+
+def _announce(outcomes, *, market_id=None, coin="") -> str:
+    stored = sum(outcome.status == "stored" for outcome in outcomes)
+    if stored:
+        transaction.on_commit(lambda: grids_stored.send(sender=Market, market_id=market_id, coin=coin))
+    return f"{stored} snapshot(s) stored, {len(outcomes) - stored} unchanged or skipped"
+
+
+@shared_task(acks_late=True)
+def compute_market_grids(market_id: int) -> str:
+    """Compute and store a market's grids, then its coin's aggregate."""
+    market = Market.objects.filter(pk=market_id).only("base").first()
+    if market is None:
+        return f"market {market_id} no longer exists"
+    summary = _announce(market_compute(market_id), market_id=market_id)
+    if market.base:
+        transaction.on_commit(lambda: compute_coin_grids.delay(market.base))
+    return summary
+
+
+@shared_task(acks_late=True)
+def compute_coin_grids(coin: str) -> str:
+    """Compute and store one coin's aggregate across its markets."""
+    return _announce(coin_compute(coin), coin=coin)
 
 
 @shared_task

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="Include inactive markets too.")
 
     def handle(self, *args, markets, all, **options):
-        selected = self._select(markets, include_inactive=all)
+        selected = select_markets(markets, include_inactive=all)
         if not selected:
             self.stdout.write("No markets to refresh. Add some in the admin or run `manage.py setup_sample`.")
             return
@@ -40,20 +40,22 @@ class Command(BaseCommand):
         if failures:
             raise CommandError(f"{failures} of {len(selected)} markets failed; see the lines above")
 
-    def _select(self, names, *, include_inactive):
-        queryset = Market.objects.select_related("exchange")
-        if not names:
-            return list(queryset if include_inactive else queryset.filter(active=True, exchange__enabled=True))
-        selected = []
-        for name in names:
-            if name.isdigit():
-                market = queryset.filter(pk=int(name)).first()
-            elif ":" in name:
-                plugin, symbol = name.split(":", 1)
-                market = queryset.filter(exchange__plugin=plugin, symbol=symbol).first()
-            else:
-                raise CommandError(f"{name!r}: give a market id or EXCHANGE:SYMBOL, e.g. sample:BTCUSDT")
-            if market is None:
-                raise CommandError(f"no market {name!r}")
-            selected.append(market)
-        return selected
+
+def select_markets(names, *, include_inactive):
+    """Markets named by id or EXCHANGE:SYMBOL, or every active one when none are named."""
+    queryset = Market.objects.select_related("exchange")
+    if not names:
+        return list(queryset if include_inactive else queryset.filter(active=True, exchange__enabled=True))
+    selected = []
+    for name in names:
+        if name.isdigit():
+            market = queryset.filter(pk=int(name)).first()
+        elif ":" in name:
+            plugin, symbol = name.split(":", 1)
+            market = queryset.filter(exchange__plugin=plugin, symbol=symbol).first()
+        else:
+            raise CommandError(f"{name!r}: give a market id or EXCHANGE:SYMBOL, e.g. sample:BTCUSDT")
+        if market is None:
+            raise CommandError(f"no market {name!r}")
+        selected.append(market)
+    return selected

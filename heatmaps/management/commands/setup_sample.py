@@ -10,7 +10,7 @@ SAMPLE_MARKETS = {"BTCUSDT": ["15m"], "SOL-USDT-SWAP": ["5m", "15m", "1h"]}
 
 
 class Command(BaseCommand):
-    help = "Enable the offline sample exchange with its two real recorded markets and ingest them (idempotent)."
+    help = "Enable the offline sample exchange with its two real recorded markets, ingest them and compute their grids (idempotent)."
 
     def handle(self, *args, **options):
         exchange, created = Exchange.objects.get_or_create(plugin="sample", defaults={"enabled": True})
@@ -30,4 +30,6 @@ class Command(BaseCommand):
                     },
                 )
                 self.stdout.write(f"{'Added' if created else 'Found'} market {symbol} ({', '.join(market.intervals)})")
-        call_command("refresh", *(f"sample:{symbol}" for symbol in SAMPLE_MARKETS), stdout=self.stdout)
+        names = [f"sample:{symbol}" for symbol in SAMPLE_MARKETS]
+        call_command("refresh", *names, stdout=self.stdout)
+        call_command("compute", *names, stdout=self.stdout)

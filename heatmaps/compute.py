@@ -1,0 +1,235 @@
+"""Compute and store liquidation grids: stored series → engine → ``GridSnapshot``.
+
+For each market and interval the newest ``STORED_STEPS`` steps are computed
+(after a warm-up of up to 7 days before them, so levels opened earlier still
+count) once per long-share method, and stored with their reading (bands, OI
+confirmation, squeeze summary). A snapshot is rewritten only when its inputs
+or parameters changed: the SHA-256 of both is kept beside it, so computing
+again on the same data writes nothing. Each snapshot is written in its own
+transaction; a failure leaves the previous one in place.
+
+Per-coin aggregates run every market of one base asset with its own formula
+and tiers and sum them on one bin grid and time index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from heatmaps.engine import (
+    DEFAULT_WARMUP_MS,
+    INVERSE,
+    LINEAR,
+    MarketSeries,
+    ModelParams,
+    ReadingSettings,
+    TierTable,
+    default_bin_edges,
+    read_map,
+    squeeze_summary,
+    window_grid,
+)
+from heatmaps.grid_inputs import StepArrays, market_steps
+from heatmaps.models import GridSnapshot, LongShareMethod, Market
+from heatmaps.models.grids import pack_arrays
+from heatmaps.reading import analysis_from_reading
+from liqsite.exchanges import INTERVAL_SECONDS
+
+log = logging.getLogger(__name__)
+
+# Newest steps kept per snapshot: 14 days of 5m, 42 days of 15m, 168 days of 1h, 672 days of 4h.
+STORED_STEPS = 4032
+BINS = 400
+# Bumped when the computation changes in a way stored digests cannot see.
+COMPUTE_VERSION = 1
+READING = ReadingSettings()
+
+
+@dataclass(frozen=True)
+class ComputeOutcome:
+    """What happened to one snapshot: "stored", "unchanged" or "skipped" (with why)."""
+
+    target: str
+    interval: str
+    method: str
+    status: str
+    detail: str = ""
+
+    def line(self) -> str:
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{self.target} {self.interval} {self.method}: {self.status}{detail}"
+
+
+def model_params(market: Market) -> ModelParams:
+    """The reference model's parameters with this market's exchange formula and tiers."""
+    formula = INVERSE if market.contract_type == Market.ContractType.INVERSE else LINEAR
+    tiers = TierTable.from_records(market.margin_tiers) if market.margin_tiers else None
+    return ModelParams(formula=formula, tiers=tiers)
+
+
+def _series(steps: StepArrays, params: ModelParams, method: str) -> MarketSeries:
+    """Engine input for one long-share method (fixed 50/50 is the model page's reference)."""
+    long_share = steps.long_share if method == LongShareMethod.LONG_SHORT else None
+    taker = method == LongShareMethod.TAKER
+    return MarketSeries(
+        high=steps.high, low=steps.low, close=steps.close, open_interest=steps.open_interest,
+        open_time=steps.open_time, long_share=long_share,
+        taker_buy_volume=steps.taker_buy_volume if taker else None, volume=steps.volume if taker else None,
+        params=params,
+    )
+
+
+def _params_record(params: ModelParams, method: str, interval: str, markets: Sequence[Market]) -> dict:
+    return {
+        "version": COMPUTE_VERSION,
+        "interval": interval,
+        "long_share_method": method,
+        "leverage": list(params.leverage),
+        "weights": list(params.weights),
+        "mmr": list(params.mmr) if params.mmr is not None else None,
+        "default_long_share": params.default_long_share,
+        "markets": [
+            {
+                "id": m.pk, "symbol": m.symbol, "exchange": m.exchange.plugin, "contract_type": m.contract_type,
+                "tiers": m.margin_tiers[:3],  # the tiers the default (first-tier) positions use, for the page
+            }
+            for m in markets
+        ],
+        "bins": BINS,
+        "warmup_hours": DEFAULT_WARMUP_MS / 3_600_000,
+        "reading": READING.to_dict(),
+    }
+
+
+def _digest(record: dict, series: Sequence[MarketSeries]) -> str:
+    h = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode())
+    for s in series:
+        for name in ("open_time", "high", "low", "close", "open_interest", "long_share", "taker_buy_volume", "volume"):
+            value = getattr(s, name)
+            h.update(name.encode())
+            if value is not None:
+                h.update(np.ascontiguousarray(value).tobytes())
+    return h.hexdigest()
+
+
+def _window(steps_list: Sequence[StepArrays], interval: str) -> tuple[int, int]:
+    """[start, end) in ms: the newest STORED_STEPS steps of the union of the markets' steps."""
+    times = np.unique(np.concatenate([s.open_time for s in steps_list]))
+    start = int(times[max(0, len(times) - STORED_STEPS)])
+    end = int(times[-1]) + INTERVAL_SECONDS[interval] * 1000
+    return start, end
+
+
+def _store(
+    *, market: Market | None, coin: str, interval: str, method: str, record: dict,
+    series: Sequence[MarketSeries], steps_list: Sequence[StepArrays],
+) -> ComputeOutcome:
+    target = market.symbol if market else coin
+    digest = _digest(record, series)
+    scope = {"market": market, "coin": coin, "interval": interval, "long_share_method": method}
+    current = GridSnapshot.objects.filter(**scope).values_list("input_digest", flat=True).first()
+    if current == digest:
+        return ComputeOutcome(target, interval, method, "unchanged")
+
+    start, end = _window(steps_list, interval)
+    shown = [s.window(s.open_time >= start) for s in steps_list]
+    edges = default_bin_edges(np.concatenate([s.low for s in shown]), np.concatenate([s.high for s in shown]), BINS)
+    reduced = window_grid(
+        list(series), edges, start=start, end=end, max_columns=STORED_STEPS,
+        interval_ms=INTERVAL_SECONDS[interval] * 1000,
+    )
+    present = reduced.column_steps > 0
+    long_grid = reduced.long_grid[present]
+    short_grid = reduced.short_grid[present]
+    times = reduced.column_open_time[present]
+    close = reduced.close[present]
+    open_interest = reduced.open_interest[present]
+    reading = read_map(
+        long_grid + short_grid, edges, close, open_interest,
+        interval_seconds=INTERVAL_SECONDS[interval], open_time=times, settings=READING,
+    )
+    squeeze = squeeze_summary(long_grid[-1], short_grid[-1], edges, float(close[-1]))
+    arrays = {
+        "times": times,
+        "bin_edges": edges,
+        "long_grid": long_grid.astype(np.float32),
+        "short_grid": short_grid.astype(np.float32),
+        "realized_long": reduced.realized_long[present].astype(np.float32),
+        "realized_short": reduced.realized_short[present].astype(np.float32),
+        "pending_long": reduced.pending_long[present].astype(np.float32),
+        "pending_short": reduced.pending_short[present].astype(np.float32),
+        "close": close,
+        "open_interest": open_interest,
+    }
+    values = {
+        "computed_at": timezone.now(),
+        "input_digest": digest,
+        "start": datetime.fromtimestamp(times[0] / 1000, tz=UTC),
+        "end": datetime.fromtimestamp(times[-1] / 1000, tz=UTC),
+        "steps": len(times),
+        "bins": BINS,
+        "params": record,
+        "analysis": analysis_from_reading(reading, squeeze, times, interval),
+        "arrays": pack_arrays(arrays),
+    }
+    with transaction.atomic():
+        GridSnapshot.objects.update_or_create(**scope, defaults=values)
+    return ComputeOutcome(target, interval, method, "stored", f"{len(times)} steps × {BINS} bins")
+
+
+def market_compute(market_id: int) -> list[ComputeOutcome]:
+    """Compute and store every (interval, long-share method) snapshot of one market."""
+    market = Market.objects.select_related("exchange").get(pk=market_id)
+    params = model_params(market)
+    outcomes = []
+    for interval in market.ordered_intervals:
+        steps = market_steps(market, interval)
+        for method in LongShareMethod.values:
+            if len(steps) < 2:
+                outcomes.append(ComputeOutcome(market.symbol, interval, method, "skipped", "fewer than 2 steps with open interest"))
+                continue
+            outcomes.append(_store(
+                market=market, coin="", interval=interval, method=method,
+                record=_params_record(params, method, interval, [market]),
+                series=[_series(steps, params, method)], steps_list=[steps],
+            ))
+    return outcomes
+
+
+def coin_markets(coin: str) -> list[Market]:
+    """Markets of one base asset on enabled exchanges, aggregated into the coin's heatmap."""
+    return list(Market.objects.filter(base=coin, exchange__enabled=True).select_related("exchange").order_by("pk"))
+
+
+def coin_compute(coin: str) -> list[ComputeOutcome]:
+    """Compute and store the aggregate snapshots of one coin across its markets."""
+    markets = coin_markets(coin)
+    intervals = sorted({i for m in markets for i in m.intervals}, key=INTERVAL_SECONDS.__getitem__)
+    outcomes = []
+    for interval in intervals:
+        parts = [(m, market_steps(m, interval)) for m in markets if interval in m.intervals]
+        parts = [(m, s) for m, s in parts if len(s) >= 2]
+        # The market with the most open interest (in USD) comes first: its prices
+        # are the aggregate's candles where several markets have a row.
+        parts.sort(key=lambda ms: -float(ms[1].open_interest[-1] * ms[1].close[-1]))
+        for method in LongShareMethod.values:
+            if not parts:
+                outcomes.append(ComputeOutcome(coin, interval, method, "skipped", "no market with open interest"))
+                continue
+            params = [model_params(m) for m, _ in parts]
+            record = _params_record(params[0], method, interval, [m for m, _ in parts])
+            series = [_series(s, p, method) for (_, s), p in zip(parts, params, strict=True)]
+            outcomes.append(_store(
+                market=None, coin=coin, interval=interval, method=method, record=record,
+                series=series, steps_list=[s for _, s in parts],
+            ))
+    return outcomes

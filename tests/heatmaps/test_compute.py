@@ -1,0 +1,127 @@
+"""Grids are computed from stored series, stored once per input, and never lost on failure."""
+
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from heatmaps.compute import STORED_STEPS, coin_compute, market_compute
+from heatmaps.engine import default_bin_edges, liquidation_grid
+from heatmaps.grid_inputs import market_steps
+from heatmaps.models import Candle, Exchange, GridSnapshot, LongShortRatio, Market, OpenInterest
+from heatmaps.refresh import market_refresh
+from heatmaps.signals import grids_stored
+from heatmaps.tasks import refresh_market
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def btc():
+    market = Market.objects.create(
+        exchange=Exchange.objects.create(plugin="sample"), symbol="BTCUSDT", base="BTC", intervals=["15m"],
+    )
+    market_refresh(market.pk)
+    market.refresh_from_db()
+    return market
+
+
+def test_each_long_share_method_is_stored_once_and_recomputing_writes_nothing(btc):
+    outcomes = market_compute(btc.pk)
+    assert [(o.interval, o.method, o.status) for o in outcomes] == [
+        ("15m", "fixed", "stored"), ("15m", "long_short", "stored"), ("15m", "taker", "stored"),
+    ]
+    before = {s.pk: (s.computed_at, s.input_digest) for s in GridSnapshot.objects.all()}
+    again = market_compute(btc.pk)
+    assert {o.status for o in again} == {"unchanged"}
+    assert {s.pk: (s.computed_at, s.input_digest) for s in GridSnapshot.objects.all()} == before
+
+
+def test_the_stored_grid_is_the_engine_run_on_the_stored_series(btc):
+    market_compute(btc.pk)
+    snapshot = GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed")
+    arrays = snapshot.load_arrays()
+    steps = market_steps(btc, "15m")
+    assert len(steps) < STORED_STEPS  # the whole history is shown, so there is no warm-up to drop
+    edges = default_bin_edges(steps.low, steps.high, 400)
+    np.testing.assert_array_equal(arrays["bin_edges"], edges)
+    np.testing.assert_array_equal(arrays["times"], steps.open_time)
+    # Binance's first tier (0.4 %, no maintenance amount) is the reference's default mmr.
+    expected = liquidation_grid(steps.high, steps.low, steps.close, steps.open_interest, edges)
+    for name in ("long_grid", "short_grid", "realized_long", "realized_short", "pending_long", "pending_short"):
+        want = getattr(expected, name)
+        np.testing.assert_allclose(arrays[name], want, rtol=0, atol=1e-6 * np.abs(want).max(), err_msg=name)
+    assert snapshot.steps == len(steps) and snapshot.bins == 400
+    assert snapshot.params["markets"][0]["tiers"][0]["maintenance_margin_rate"] == 0.004
+
+
+def test_the_analysis_reads_the_last_row(btc):
+    market_compute(btc.pk)
+    analysis = GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed").analysis
+    assert analysis["as_of"] == "2024-05-11T12:15:00+00:00"  # the last step whose OI reading is at most 30 min old
+    bands = analysis["bands"]
+    assert bands and [b["usd"] for b in bands] == sorted((b["usd"] for b in bands), reverse=True)
+    for band in bands:
+        assert band["side"] == ("above" if band["price"] > analysis["close"] else "below")
+        assert band["low"] < band["price"] < band["high"]
+        assert band["since"] <= analysis["as_of"]
+        assert band["verdict"] in ("strong build-up", "build-up, not accelerating", "cool-down", "unconfirmed")
+    down = [analysis["squeeze"]["down"][p] for p in ("1", "2", "5", "10")]
+    up = [analysis["squeeze"]["up"][p] for p in ("1", "2", "5", "10")]
+    assert down == sorted(down) and up == sorted(up)
+
+
+def test_new_data_recomputes_and_a_failure_keeps_the_previous_grid(btc):
+    market_compute(btc.pk)
+    snapshot = GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed")
+    # The newest computed step was still open when fetched: its close moved on.
+    last = Candle.objects.get(market=btc, interval="15m", time="2024-05-11T12:15:00Z")
+    Candle.objects.filter(pk=last.pk).update(close=(last.high + last.low) / 2)
+    with mock.patch("heatmaps.compute.window_grid", side_effect=ValueError("engine refused the input")):
+        with pytest.raises(ValueError, match="engine refused"):
+            market_compute(btc.pk)
+    kept = GridSnapshot.objects.get(pk=snapshot.pk)
+    assert (kept.input_digest, kept.computed_at, bytes(kept.arrays)) == (snapshot.input_digest, snapshot.computed_at, bytes(snapshot.arrays))
+    outcomes = market_compute(btc.pk)
+    assert {o.status for o in outcomes} == {"stored"}
+    assert GridSnapshot.objects.get(pk=snapshot.pk).input_digest != snapshot.input_digest
+
+
+def test_a_market_without_open_interest_is_skipped_with_the_reason(btc):
+    OpenInterest.objects.filter(market=btc).delete()
+    outcomes = market_compute(btc.pk)
+    assert {(o.status, o.detail) for o in outcomes} == {("skipped", "fewer than 2 steps with open interest")}
+    assert not GridSnapshot.objects.exists()
+
+
+def test_a_coin_aggregate_sums_its_markets(btc):
+    # A second exchange listing the same recorded data: the aggregate must be exactly twice one market.
+    twin = Market.objects.create(exchange=Exchange.objects.create(plugin="twin"), symbol="BTCUSDT", base="BTC", intervals=["15m"])
+    for model in (Candle, OpenInterest, LongShortRatio):
+        model.objects.bulk_create([
+            model(**{**{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields if f.attname != "id"}, "market_id": twin.pk})
+            for row in model.objects.filter(market=btc)
+        ])
+    Exchange.objects.filter(plugin="twin").update(enabled=True)
+    market_compute(btc.pk)
+    outcomes = coin_compute("BTC")
+    assert {o.status for o in outcomes} == {"stored"}
+    single = GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed").load_arrays()
+    both = GridSnapshot.objects.get(coin="BTC", interval="15m", long_share_method="fixed")
+    arrays = both.load_arrays()
+    np.testing.assert_allclose(arrays["long_grid"], 2 * single["long_grid"], rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(arrays["open_interest"], 2 * single["open_interest"])
+    assert [m["exchange"] for m in both.params["markets"]] == ["sample", "twin"]
+
+
+def test_a_refresh_task_computes_and_announces_new_grids(btc, django_capture_on_commit_callbacks):
+    received = []
+    grids_stored.connect(lambda **kwargs: received.append((kwargs["market_id"], kwargs["coin"])), weak=False, dispatch_uid="test")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            refresh_market.delay(btc.pk)
+    finally:
+        grids_stored.disconnect(dispatch_uid="test")
+    assert GridSnapshot.objects.filter(market=btc).count() == 3
+    assert GridSnapshot.objects.filter(coin="BTC").count() == 3
+    assert (btc.pk, "") in received and (None, "BTC") in received
