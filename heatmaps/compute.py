@@ -27,8 +27,7 @@ from django.utils import timezone
 
 from heatmaps.engine import (
     DEFAULT_WARMUP_MS,
-    INVERSE,
-    LINEAR,
+    LiquidationFormula,
     MarketSeries,
     ModelParams,
     ReadingSettings,
@@ -43,6 +42,7 @@ from heatmaps.models import GridSnapshot, LongShareMethod, Market
 from heatmaps.models.grids import pack_arrays
 from heatmaps.reading import analysis_from_reading
 from liqsite.exchanges import INTERVAL_SECONDS
+from liqsite.exchanges.registry import plugin_class
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,18 @@ class ComputeOutcome:
         return f"{self.target} {self.interval} {self.method}: {self.status}{detail}"
 
 
+def liquidation_formula(market: Market) -> LiquidationFormula:
+    """The market's exchange formula: linear or inverse, margin at liquidation or at entry."""
+    try:
+        bases = plugin_class(market.exchange.plugin).maintenance_basis
+    except LookupError:  # plugin uninstalled: fall back to the model page's formulas
+        bases = {}
+    return LiquidationFormula(market.contract_type, bases.get(market.contract_type, "liquidation"))
+
+
 def model_params(market: Market) -> ModelParams:
     """The reference model's parameters with this market's exchange formula and tiers."""
-    formula = INVERSE if market.contract_type == Market.ContractType.INVERSE else LINEAR
+    formula = liquidation_formula(market)
     tiers = TierTable.from_records(market.margin_tiers) if market.margin_tiers else None
     return ModelParams(formula=formula, tiers=tiers)
 
@@ -93,6 +102,7 @@ def _params_record(params: ModelParams, method: str, interval: str, markets: Seq
         "version": COMPUTE_VERSION,
         "interval": interval,
         "long_share_method": method,
+        "formula": {"contract": params.formula.contract, "maintenance_basis": params.formula.maintenance_basis},
         "leverage": list(params.leverage),
         "weights": list(params.weights),
         "mmr": list(params.mmr) if params.mmr is not None else None,

@@ -41,6 +41,11 @@ class ExchangePlugin(abc.ABC):
     # Non-secret settings an admin may change, with their defaults. Secrets are
     # read from environment variables by the plugin itself, never stored.
     default_settings: ClassVar[Mapping[str, Any]] = {}
+    # The exchange's liquidation-price rule, per contract type: "liquidation"
+    # when maintenance margin is charged on the position value at the
+    # liquidation price (Binance, the model page's formulas), "entry" when on
+    # the value at entry (Bybit's classic USDT-contract formula).
+    maintenance_basis: ClassVar[Mapping[str, str]] = {"linear": "liquidation", "inverse": "liquidation"}
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, transport: Any = None):
         settings = dict(settings or {})

@@ -52,6 +52,9 @@ class BybitExchange(ExchangePlugin):
     """Bybit linear and inverse perpetuals: candles, OI (inverse converted to base), funding, long/short, risk limits, liquidations."""
 
     label = "Bybit"
+    # Bybit's USDT-contract isolated formula charges maintenance margin on the
+    # entry value (LP = E × (1 − 1/L + MMR)); its inverse formula follows Binance's.
+    maintenance_basis = {"linear": "entry", "inverse": "liquidation"}
     description = "Bybit v5 linear (USDT/USDC) and inverse perpetuals over the public REST API; liquidations from allLiquidation."
     intervals = tuple(KLINE_INTERVAL)
     default_settings = {

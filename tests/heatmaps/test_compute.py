@@ -125,3 +125,13 @@ def test_a_refresh_task_computes_and_announces_new_grids(btc, django_capture_on_
     assert GridSnapshot.objects.filter(market=btc).count() == 3
     assert GridSnapshot.objects.filter(coin="BTC").count() == 3
     assert (btc.pk, "") in received and (None, "BTC") in received
+
+
+def test_each_exchange_brings_its_liquidation_formula(btc):
+    from heatmaps.compute import liquidation_formula
+
+    bybit = Market(exchange=Exchange(plugin="bybit"), symbol="BTCUSDT", contract_type="linear")
+    bybit_inverse = Market(exchange=Exchange(plugin="bybit"), symbol="BTCUSD", contract_type="inverse")
+    assert (liquidation_formula(btc).contract, liquidation_formula(btc).maintenance_basis) == ("linear", "liquidation")
+    assert liquidation_formula(bybit).maintenance_basis == "entry"
+    assert (liquidation_formula(bybit_inverse).contract, liquidation_formula(bybit_inverse).maintenance_basis) == ("inverse", "liquidation")
