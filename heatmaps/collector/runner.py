@@ -16,28 +16,44 @@ log = logging.getLogger(__name__)
 REPLAN_SECONDS = 300
 
 
-async def collect(exchange_keys: Sequence[str] = (), *, stop: asyncio.Event | None = None, backoff: Backoff = Backoff()) -> int:
-    """Open the streams of the active markets and keep them open until ``stop`` is set.
+def _plan_key(planned) -> tuple:
+    return tuple(sorted((p.exchange_id, p.stream.name, tuple(sorted(p.market_ids.items()))) for p in planned))
 
-    Returns the number of streams run. The set of markets is read once at
-    start; restart the collector (e.g. via the supervisor) after adding markets.
-    """
-    await sync_to_async(store.close_dangling_coverage)()
-    stop = stop or asyncio.Event()
-    planned = await sync_to_async(store.planned_streams)(exchange_keys)
-    while not planned:
-        # Nothing to listen to yet: look again later instead of exiting (a supervisor would restart us in a loop).
-        log.warning("no liquidation streams to collect: enable Binance, Bybit or OKX and add active markets")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=REPLAN_SECONDS)
-            return 0
-        except asyncio.TimeoutError:
-            planned = await sync_to_async(store.planned_streams)(exchange_keys)
-    for item in planned:
-        log.info("collecting %s liquidations from %s (%d markets)", item.exchange_label, item.stream.name, len(item.market_ids))
-    tasks = [asyncio.create_task(keep_stream_open(item, backoff=backoff)) for item in planned]
-    await stop.wait()
+
+async def _stop_all(tasks) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def collect(
+    exchange_keys: Sequence[str] = (), *, stop: asyncio.Event | None = None, backoff: Backoff = Backoff(),
+    replan_seconds: float = REPLAN_SECONDS,
+) -> int:
+    """Open the streams of the active markets and keep them open until ``stop`` is set.
+
+    Every ``replan_seconds`` the active markets are read again; when they
+    changed (a market added, stopped or removed), the streams are reopened for
+    the new set, so adding a market in the admin needs no restart. Returns the
+    number of streams run in the last plan.
+    """
+    await sync_to_async(store.close_dangling_coverage)()
+    stop = stop or asyncio.Event()
+    planned, tasks, key = [], [], None
+    while True:
+        fresh = await sync_to_async(store.planned_streams)(exchange_keys)
+        if _plan_key(fresh) != key:
+            await _stop_all(tasks)
+            planned, key = fresh, _plan_key(fresh)
+            if not planned:
+                log.warning("no liquidation streams to collect: enable Binance, Bybit or OKX and add active markets")
+            for item in planned:
+                log.info("collecting %s liquidations from %s (%d markets)", item.exchange_label, item.stream.name, len(item.market_ids))
+            tasks = [asyncio.create_task(keep_stream_open(item, backoff=backoff)) for item in planned]
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=replan_seconds)
+            break
+        except asyncio.TimeoutError:
+            continue
+    await _stop_all(tasks)
     return len(planned)

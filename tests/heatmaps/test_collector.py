@@ -152,3 +152,34 @@ def test_planned_streams_cover_active_markets_of_enabled_exchanges(binance_btc):
     assert planned.market_ids == {"BTCUSDT": binance_btc.pk}
     Exchange.objects.update(enabled=False)
     assert store.planned_streams() == []
+
+
+def test_the_collector_reopens_streams_when_the_active_markets_change(monkeypatch):
+    from heatmaps.collector import runner
+
+    def plan(symbols):
+        stream = LiquidationStream(name="+".join(symbols), url="ws://unused", parse=lambda message: [])
+        return [PlannedStream(1, "Binance", stream, {symbol: i for i, symbol in enumerate(symbols)})]
+
+    plans = iter([plan(["BTCUSDT"]), plan(["BTCUSDT"]), plan(["BTCUSDT", "ETHUSDT"])])
+    monkeypatch.setattr(runner.store, "planned_streams", lambda keys: next(plans, plan(["BTCUSDT", "ETHUSDT"])))
+    monkeypatch.setattr(runner.store, "close_dangling_coverage", lambda: 0)
+    events = []
+
+    async def fake_stream(planned, backoff):
+        events.append(("open", planned.stream.name))
+        try:
+            await asyncio.Event().wait()
+        finally:
+            events.append(("close", planned.stream.name))
+
+    monkeypatch.setattr(runner, "keep_stream_open", fake_stream)
+
+    async def scenario():
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.5, stop.set)
+        return await runner.collect(stop=stop, replan_seconds=0.05)
+
+    assert asyncio.run(scenario()) == 1
+    # An unchanged plan keeps the stream open; a new market reopens it with both.
+    assert events == [("open", "BTCUSDT"), ("close", "BTCUSDT"), ("open", "BTCUSDT+ETHUSDT"), ("close", "BTCUSDT+ETHUSDT")]
