@@ -182,10 +182,15 @@ def _classify(change: float | None, pct: float, up: str, flat: str, down: str) -
 
 
 def _pct_change(now: float, before: float) -> float | None:
-    """Percent change; +inf when rising from 0, 0 when both are 0."""
+    """Percent change; +inf when rising from 0, 0 when both are 0.
+
+    Multiplying by 100 before dividing keeps round cases exact (22 vs 20 is
+    10.0 %, not 10.000000000000002 %), so a change right on a threshold
+    classifies the way the page's wording says ("≥ +10 %").
+    """
     if before == 0:
         return float("inf") if now > 0 else 0.0
-    return (now - before) / before * 100.0
+    return (now - before) * 100.0 / before
 
 
 def _verdict(oi_trend: str, brightness: str) -> str:

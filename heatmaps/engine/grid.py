@@ -132,7 +132,7 @@ def pending_series(ledger: Ledger, ent: LevelEntries, scale: np.ndarray) -> np.n
     """USD of all pending levels of one side after every step (in view or not)."""
     n = ledger.n
     rows, _, weights = _diff_entries(ent, None)
-    diff = np.bincount(rows, weights=weights, minlength=n)[:n]
+    diff = np.bincount(rows, weights=weights, minlength=n)[:n].astype(np.float64, copy=False)
     out = np.empty(n)
     bounds = np.append(ledger.segment_starts, n)
     for a, b in zip(bounds[:-1], bounds[1:]):
@@ -204,8 +204,11 @@ class GridStream:
         lo, hi = np.searchsorted(e.rows, [x, y])
         r = e.rows[lo:hi] - x
         flat = ((r // g) * (g + 1) + r % g) * nb + e.bins[lo:hi]
-        d = np.bincount(flat, weights=e.weights[lo:hi], minlength=groups * (g + 1) * nb)
-        d = d.reshape(groups, g + 1, nb)
+        if hi > lo:
+            d = np.bincount(flat, weights=e.weights[lo:hi], minlength=groups * (g + 1) * nb)
+            d = d.reshape(groups, g + 1, nb)
+        else:
+            d = np.zeros((groups, g + 1, nb))
         sums = _ONES @ d[:, :g, :]
         offsets = d[:, g, :]
         offsets[:] = self.carry

@@ -41,6 +41,11 @@ def as_series(name: str, values, *, dtype=np.float64) -> np.ndarray:
     return np.array(arr, dtype=dtype, copy=True)
 
 
+def _num(value) -> str:
+    """A value as plain Python prints it (numpy 2's repr would add ``np.float64(...)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -62,15 +67,15 @@ def check_prices(high, low, close) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         bad = ~np.isfinite(arr)
         if bad.any():
             i = _first_bad(bad)
-            raise ValueError(f"{name} must be finite (no NaN or inf); row {i} is {arr[i]!r}")
+            raise ValueError(f"{name} must be finite (no NaN or inf); row {i} is {_num(arr[i])}")
         bad = arr <= 0
         if bad.any():
             i = _first_bad(bad)
-            raise ValueError(f"{name} must be > 0; row {i} is {arr[i]!r}")
+            raise ValueError(f"{name} must be > 0; row {i} is {_num(arr[i])}")
     bad = h < lo
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"high < low at row {i} (high={h[i]!r}, low={lo[i]!r})")
+        raise ValueError(f"high < low at row {i} (high={_num(h[i])}, low={_num(lo[i])})")
     return h, lo, c
 
 
@@ -80,11 +85,11 @@ def check_open_interest(open_interest) -> np.ndarray:
     bad = ~np.isfinite(oi)
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"open_interest must be finite (no NaN or inf); row {i} is {oi[i]!r}")
+        raise ValueError(f"open_interest must be finite (no NaN or inf); row {i} is {_num(oi[i])}")
     bad = oi < 0
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"open_interest must be >= 0; row {i} is {oi[i]!r}")
+        raise ValueError(f"open_interest must be >= 0; row {i} is {_num(oi[i])}")
     return oi
 
 
@@ -96,12 +101,12 @@ def check_bin_edges(bin_edges) -> np.ndarray:
     bad = ~np.isfinite(edges)
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"bin_edges must be finite; edge {i} is {edges[i]!r}")
+        raise ValueError(f"bin_edges must be finite; edge {i} is {_num(edges[i])}")
     bad = np.diff(edges) <= 0
     if bad.any():
         i = _first_bad(bad)
         raise ValueError(
-            f"bin_edges must be strictly ascending; edge {i} ({edges[i]!r}) >= edge {i + 1} ({edges[i + 1]!r})"
+            f"bin_edges must be strictly ascending; edge {i} ({_num(edges[i])}) >= edge {i + 1} ({_num(edges[i + 1])})"
         )
     return edges
 
@@ -123,18 +128,18 @@ def check_buckets(leverage: Sequence[float], weights: Sequence[float], mmr: Sequ
     bad = lev <= 0
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"leverage must be > 0; bucket {i} is {lev[i]!r}")
+        raise ValueError(f"leverage must be > 0; bucket {i} is {_num(lev[i])}")
     bad = w < 0
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"weights must be >= 0; bucket {i} is {w[i]!r}")
+        raise ValueError(f"weights must be >= 0; bucket {i} is {_num(w[i])}")
     total = math.fsum(w.tolist())
     if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
         raise ValueError(f"weights must sum to 1 (got {total!r})")
     bad = (m < 0) | (m >= 1)
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"mmr must lie in [0, 1); bucket {i} is {m[i]!r}")
+        raise ValueError(f"mmr must lie in [0, 1); bucket {i} is {_num(m[i])}")
     return lev, w, m
 
 
@@ -155,7 +160,7 @@ def check_long_share(long_share, n: int, default: float) -> np.ndarray:
     bad = ~np.isnan(ls) & ~((ls >= 0) & (ls <= 1))
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"long_share must lie in [0, 1]; row {i} is {ls[i]!r}")
+        raise ValueError(f"long_share must lie in [0, 1]; row {i} is {_num(ls[i])}")
     return ls
 
 
@@ -180,11 +185,11 @@ def check_taker(taker_buy_volume, volume, n: int):
         bad = np.isinf(arr) | (arr < 0)
         if bad.any():
             i = _first_bad(bad)
-            raise ValueError(f"{name} must be finite and >= 0; row {i} is {arr[i]!r}")
+            raise ValueError(f"{name} must be finite and >= 0; row {i} is {_num(arr[i])}")
     bad = tb > v * (1 + 1e-9)
     if bad.any():
         i = _first_bad(bad)
-        raise ValueError(f"taker_buy_volume exceeds volume at row {i} ({tb[i]!r} > {v[i]!r})")
+        raise ValueError(f"taker_buy_volume exceeds volume at row {i} ({_num(tb[i])} > {_num(v[i])})")
     return tb, v
 
 
