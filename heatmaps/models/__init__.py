@@ -4,7 +4,8 @@ from heatmaps.models.markets import Exchange, Market
 from heatmaps.models.grids import GridSnapshot, LongShareMethod
 from heatmaps.models.liquidations import Liquidation, LiquidationCoverage
 from heatmaps.models.series import Candle, FundingRate, LongShortRatio, OpenInterest
+from heatmaps.models.shares import ShareLink
 
 __all__ = [
-    "Candle", "Exchange", "FundingRate", "GridSnapshot", "LongShareMethod", "Liquidation", "LiquidationCoverage", "LongShortRatio", "Market", "OpenInterest",
+    "Candle", "Exchange", "FundingRate", "GridSnapshot", "LongShareMethod", "Liquidation", "LiquidationCoverage", "LongShortRatio", "Market", "OpenInterest", "ShareLink",
 ]

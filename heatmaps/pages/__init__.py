@@ -1,0 +1,1 @@
+"""Read side of the heatmap pages: query parsing, snapshot choice, window reduction, share links."""

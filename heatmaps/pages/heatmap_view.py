@@ -1,0 +1,189 @@
+"""Assemble one heatmap view: snapshot → filters → window → measured bars → chart JSON.
+
+This is the read path behind the market page, the coin page and live share
+links. It reads stored data only; the reduced window and its chart JSON are
+cached for a minute per (snapshot version, canonical query), so repeated views
+cost a cache hit and a few small queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from django.core.cache import cache
+
+from heatmaps import charts
+from heatmaps.models import Candle, GridSnapshot, Market
+from heatmaps.pages.grid_source import GridSource, Layers, layer_mask, stored_layers
+from heatmaps.pages.measured import fill_measured
+from heatmaps.pages.query import BadQuery, ViewQuery, format_leverage
+from heatmaps.pages.snapshots import MAX_COLUMNS, Choice, Target, choose_snapshot, target_snapshots
+from heatmaps.pages.window import EmptyGrid, HeatmapWindow, reduce_window
+from liqsite.exchanges import INTERVAL_SECONDS
+
+CACHE_SECONDS = 60
+
+
+@dataclass
+class HeatmapView:
+    """What a heatmap page shows. ``window`` is None when nothing is computed yet."""
+
+    target: Target
+    query: ViewQuery
+    choice: Choice | None = None
+    window: HeatmapWindow | None = None
+    chart_json: str = ""
+    layers: Layers | None = None
+    markets: list[Market] = field(default_factory=list)  # markets in the view (coin pages: every market of the coin)
+    filtered: bool = False  # a bucket or exchange filter is on
+
+    @property
+    def snapshot(self) -> GridSnapshot | None:
+        return self.choice.snapshot if self.choice else None
+
+    @property
+    def analysis(self) -> dict:
+        analysis = self.snapshot.analysis if self.snapshot else None
+        return analysis if isinstance(analysis, dict) else {}
+
+    @property
+    def computed(self) -> bool:
+        return self.window is not None
+
+
+def heatmap_view(target: Target, query: ViewQuery) -> HeatmapView:
+    """The view of ``target`` for ``query``; raises :class:`BadQuery` for what cannot be shown."""
+    markets = _target_markets(target)
+    snapshots = target_snapshots(target)
+    if not snapshots:
+        return HeatmapView(target, query, markets=markets)
+    choice = choose_snapshot(snapshots, query)
+    snapshot = choice.snapshot
+    key = _cache_key(target, snapshot, choice.query)
+    cached = cache.get(key)
+    if cached is not None:
+        layers, resolved, window, chart_json = cached
+        return HeatmapView(target, resolved, choice, window, chart_json, layers, markets, _filtered(resolved))
+
+    source = GridSource(GridSnapshot.objects.values_list("arrays", flat=True).get(pk=snapshot.pk))
+    try:
+        layers = stored_layers(source)
+        resolved, market_ids, included = _apply_filters(choice.query, layers, markets, snapshot)
+        keep = layer_mask(source, market_ids=market_ids, buckets=resolved.buckets) if _filtered(resolved) else None
+        try:
+            window = reduce_window(
+                source,
+                interval=snapshot.interval,
+                step_ms=INTERVAL_SECONDS[snapshot.interval] * 1000,
+                span_ms=int(resolved.span.total_seconds() * 1000),
+                max_columns=MAX_COLUMNS,
+                max_bins=resolved.bins,
+                layer_keep=keep,
+                ohlc=_stored_candles(target, snapshot, source, resolved),
+            )
+        except EmptyGrid:
+            return HeatmapView(target, resolved, choice, markets=markets)
+    finally:
+        source.close()
+    fill_measured(window, included)
+    chart_json = charts.dumps(charts.chart_payload(window, currency=view_currency(markets)))
+    cache.set(key, (layers, resolved, window, chart_json), CACHE_SECONDS)
+    return HeatmapView(target, resolved, choice, window, chart_json, layers, markets, _filtered(resolved))
+
+
+def _filtered(query: ViewQuery) -> bool:
+    return bool(query.buckets or query.exchanges)
+
+
+def _cache_key(target: Target, snapshot: GridSnapshot, query: ViewQuery) -> str:
+    version = f"{snapshot.pk}:{snapshot.input_digest}:{snapshot.computed_at.timestamp():.0f}"
+    return f"heatmap-view:v1:{target.cache_key}:{version}:{query.querystring()}"
+
+
+def _target_markets(target: Target) -> list[Market]:
+    if target.market is not None:
+        return [target.market]
+    return list(Market.objects.filter(base__iexact=target.coin).select_related("exchange"))
+
+
+def _apply_filters(query: ViewQuery, layers: Layers | None, markets: list[Market], snapshot: GridSnapshot):
+    """Check the bucket and exchange filters against the stored layers.
+
+    Returns the query with "everything selected" written as "no filter" (so
+    such URLs are canonical), the market ids to keep (None = all) and the
+    markets whose measured liquidations belong in the view.
+    """
+    included = _contributing_markets(layers, markets, snapshot)
+    buckets, exchanges = query.buckets, query.exchanges
+    if buckets:
+        if layers is None or not layers.by_bucket:
+            raise BadQuery("This grid was stored without per-bucket layers, so leverage buckets cannot be filtered here.")
+        unknown = [b for b in buckets if not any(abs(b - s) < 1e-6 for s in layers.buckets)]
+        if unknown:
+            raise BadQuery(
+                f"No {', '.join(format_leverage(b) + '×' for b in unknown)} leverage bucket is stored. "
+                f"Stored buckets: {', '.join(format_leverage(b) + '×' for b in layers.buckets)}."
+            )
+        if len(buckets) == len(layers.buckets):
+            buckets = ()
+    market_ids = None
+    if exchanges:
+        if layers is None:
+            raise BadQuery("This grid was stored without per-exchange layers, so exchanges cannot be filtered here.")
+        keys = {market.exchange.plugin: market.exchange for market in markets if market.pk in layers.market_ids}
+        unknown = [key for key in exchanges if key not in keys]
+        if unknown:
+            raise BadQuery(f"Exchange {', '.join(unknown)} is not part of this grid. Included: {', '.join(sorted(keys)) or 'none'}.")
+        if set(exchanges) == set(keys):
+            exchanges = ()
+        else:
+            market_ids = {m.pk for m in included if m.exchange.plugin in exchanges}
+            included = [m for m in included if m.pk in market_ids]
+    return query.with_(buckets=buckets, exchanges=exchanges), market_ids, included
+
+
+def _contributing_markets(layers: Layers | None, markets: list[Market], snapshot: GridSnapshot) -> list[Market]:
+    """Markets whose data went into the grid: from its layers, else ``params["market_ids"]``, else all."""
+    if snapshot.market_id is not None:
+        return [m for m in markets if m.pk == snapshot.market_id]
+    ids = layers.market_ids if layers else (snapshot.params or {}).get("market_ids")
+    if ids:
+        return [m for m in markets if m.pk in set(ids)]
+    return markets
+
+
+def _stored_candles(target: Target, snapshot: GridSnapshot, source: GridSource, query: ViewQuery):
+    """Candles from the Candle table when the snapshot stores closes only (market pages)."""
+    if all(name in source for name in ("open", "high", "low")) or target.market is None:
+        return None
+    times = source["times"].astype(np.int64)
+    first = int(np.searchsorted(times, times[-1] - int(query.span.total_seconds() * 1000), side="right"))
+    window_times = times[first:]
+    rows = Candle.objects.filter(
+        market=target.market, interval=snapshot.interval,
+        time__gte=_utc(window_times[0]), time__lte=_utc(window_times[-1]),
+    ).values_list("time", "open", "high", "low", "close")
+    ohlc = {name: np.full(len(window_times), np.nan) for name in ("open", "high", "low", "close")}
+    for time, *values in rows:
+        index = int(np.searchsorted(window_times, int(time.timestamp() * 1000)))
+        if index < len(window_times) and window_times[index] == int(time.timestamp() * 1000):
+            for name, value in zip(("open", "high", "low", "close"), values):
+                ohlc[name][index] = value
+    if not np.isfinite(ohlc["open"]).any():
+        return None
+    # Steps without a candle row keep the stored close, so the line never breaks.
+    missing = ~np.isfinite(ohlc["close"])
+    ohlc["close"][missing] = source["close"].astype(np.float64)[first:][missing]
+    return ohlc
+
+
+def _utc(ms) -> datetime:
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+
+
+def view_currency(markets: list[Market]) -> str:
+    """The quote currency when every market in the view shares one, else USD."""
+    quotes = {m.quote for m in markets if m.quote}
+    return quotes.pop() if len(quotes) == 1 else "USD"

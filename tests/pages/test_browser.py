@@ -1,0 +1,119 @@
+"""The heatmap and share pages in headless Chromium: drawn, swapped by htmx, no console error.
+
+Drives Debian's /usr/bin/chromium through Playwright (never a downloaded
+browser). Pixels are checked on a real screenshot, decoded with tests/pages/png.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from heatmaps.charts import COLOUR_SCALE
+from heatmaps.pages.query import ViewQuery
+from heatmaps.pages.shares import create_share_link
+from heatmaps.pages.snapshots import market_target
+from tests.conftest import skip_or_fail_without
+from tests.pages.png import colours_present, decode_png
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOT_DIR = Path(os.environ.get("LIQSITE_SCREENSHOT_DIR", "/tmp"))
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        skip_or_fail_without("chromium", f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop; Django refuses ORM calls from
+    # async contexts unless told the access is deliberate (the live server runs in another thread).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str):
+    # Tall enough for the whole page: a full-page screenshot of a taller page
+    # resizes the viewport, which makes ECharts redraw (half drawn when captured).
+    page = browser.new_page(viewport={"width": 1400, "height": 1500})
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    wait_until_painted(page)
+    return page, errors
+
+
+def wait_until_painted(page, selector: str = "[data-heatmap][data-rendered]") -> None:
+    """Wait for ECharts' render pass, then for the canvas to stop changing.
+
+    ECharts 6 paints a large heatmap over several animation frames after its
+    "finished" event, so a screenshot taken on "finished" can be half drawn.
+    """
+    page.wait_for_selector(selector, timeout=20_000)
+    page.wait_for_function(
+        """() => {
+            // ECharts paints incremental layers on canvases of their own: compare them all.
+            const canvases = [...document.querySelectorAll('[data-heatmap] canvas')];
+            const now = canvases.length && canvases.map((canvas) => canvas.toDataURL()).join();
+            const same = now && window.__liqsiteLastPaint === now;
+            window.__liqsiteLastPaint = now;
+            return same;
+        }""",
+        polling=400, timeout=20_000,
+    )
+
+
+def scale_colours_on_screen(page) -> list[str]:
+    """Scale colours in a screenshot of the heatmap area (the top-left grid of the chart)."""
+    box = page.locator("[data-heatmap]").bounding_box()
+    clip = {"x": box["x"] + 90, "y": box["y"] + 60, "width": min(500, box["width"] * 0.6), "height": 300}
+    pixels = decode_png(page.screenshot(clip=clip))
+    return colours_present(pixels, COLOUR_SCALE, tolerance=45, minimum=15)
+
+
+def test_heatmap_page_draws_and_swaps_with_htmx(live_server, grids, browser):
+    market = grids["15m"].market
+    page, errors = open_page(browser, live_server.url + reverse("heatmaps:market_heatmap", args=[market.pk]))
+    page.screenshot(path=str(SCREENSHOT_DIR / "liqsite-heatmap-test.png"))
+    colours = scale_colours_on_screen(page)
+    assert len(colours) >= 3, f"the heatmap shows too few scale colours: {colours}"
+    columns = page.evaluate("() => echarts.getInstanceByDom(document.querySelector('[data-heatmap]')).getOption().xAxis[0].data.length")
+    assert columns == 672
+
+    page.click('[data-control="range"] a:text-is("1d")')
+    page.wait_for_url(re.compile(r"range=1d"))
+    wait_until_painted(page, '[data-heatmap][data-columns="96"][data-rendered]')
+    columns = page.evaluate("() => echarts.getInstanceByDom(document.querySelector('[data-heatmap]')).getOption().xAxis[0].data.length")
+    assert columns == 96
+    assert "range=1d" in page.url and "interval=15m" in page.url
+    assert page.locator('[data-control="range"] a.active').inner_text() == "1d"
+    assert len(scale_colours_on_screen(page)) >= 3
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"/heatmap/$"))
+    assert errors == []
+
+
+def test_share_page_draws_for_an_anonymous_visitor(live_server, grids, browser, trader):
+    market = grids["15m"].market
+    link = create_share_link(owner=trader, target=market_target(market.pk), query=ViewQuery(range="3d"), frozen=True)
+    page, errors = open_page(browser, live_server.url + link.get_absolute_url())
+    assert len(scale_colours_on_screen(page)) >= 3
+    html = page.content()
+    assert "trader" not in html
+    assert page.locator('meta[property="og:title"]').get_attribute("content").startswith("BTCUSDT")
+    assert errors == []
