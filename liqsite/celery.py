@@ -1,7 +1,7 @@
 """The Celery application and the periodic schedule.
 
 The schedule lives in code; each interval comes from settings, which read it
-from the environment (``LIQSITE_REFRESH_SECONDS``). Every periodic task
+from the environment (``LIQSITE_REFRESH_SECONDS``, ``LIQSITE_OUTBOX_SWEEP_SECONDS``). Every periodic task
 expires before its next run is due, so a backlog never piles up stale runs.
 """
 
@@ -21,10 +21,16 @@ def _schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
     from django.conf import settings
 
     every = settings.LIQSITE_REFRESH_SECONDS
+    sweep = settings.LIQSITE_OUTBOX_SWEEP_SECONDS
     sender.conf.beat_schedule = {
         "refresh-active-markets": {
             "task": "heatmaps.tasks.refresh_active_markets",
             "schedule": float(every),
             "options": {"expires": every * 0.8},
+        },
+        "sweep-email-outbox": {
+            "task": "alerts.tasks.sweep_outbox",
+            "schedule": float(sweep),
+            "options": {"expires": sweep * 0.8},
         },
     }

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "template_partials",
     "heatmaps",
     "alerts",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,28 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
+# --- Email --------------------------------------------------------------------
+# With EMAIL_HOST set, mail goes out over SMTP. Without it (the local default)
+# Django's file-based backend writes each message as a file under var/mail/, so
+# a local run works offline and the alert and password-reset mails can be read
+# there. Sending always happens in a Celery task from the outbox (alerts app).
+EMAIL_HOST = env.str("EMAIL_HOST")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise EnvError("EMAIL_USE_SSL", "cannot be on together with EMAIL_USE_TLS (SSL on connect for port 465, or STARTTLS for 587)")
+EMAIL_PORT = env.int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25, minimum=1)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "liqsite <liqsite@localhost>")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_HOST = "localhost"
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+
 # --- Celery -------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: messages
 # are files under var/celery, so a local worker and beat need no server.
@@ -164,6 +187,8 @@ LIQSITE_REFRESH_SECONDS = env.int("LIQSITE_REFRESH_SECONDS", 300, minimum=10)
 # Stop a refresh run that has not finished in this long (seconds); the worker
 # moves on to the next market instead of hanging on one exchange.
 LIQSITE_REFRESH_TIME_LIMIT = env.int("LIQSITE_REFRESH_TIME_LIMIT", 600, minimum=30)
+# How often beat re-queues failed alert emails still under their attempt limit (seconds).
+LIQSITE_OUTBOX_SWEEP_SECONDS = env.int("LIQSITE_OUTBOX_SWEEP_SECONDS", 300, minimum=10)
 
 # --- Production hardening (``manage.py check --deploy`` is clean with these) ---
 if PRODUCTION:

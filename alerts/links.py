@@ -1,0 +1,46 @@
+"""Links to the heatmap pages and absolute URLs for emails.
+
+The heatmap pages are built in the heatmaps app. They are looked up by name
+(``heatmaps:market_heatmap`` with the market id, ``heatmaps:coin_heatmap`` with
+the coin); until those names exist, links fall back to the market list so no
+page ever breaks on a missing URL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+MARKET_HEATMAP = "heatmaps:market_heatmap"
+COIN_HEATMAP = "heatmaps:coin_heatmap"
+
+
+def heatmap_path(
+    *, market_id: int | None = None, coin: str = "", interval: str = "", method: str = "", at: datetime | str | None = None,
+) -> str:
+    """Path of the heatmap of a market or coin; ``interval``, ``method`` and ``at`` pin the view an alert saw.
+
+    ``at`` (the grid's last step) is for the page to show the map as of the
+    alert; a page that does not know the parameter ignores it.
+    """
+    name, argument = (MARKET_HEATMAP, market_id) if market_id else (COIN_HEATMAP, coin)
+    try:
+        path = reverse(name, args=[argument])
+    except NoReverseMatch:
+        return reverse("heatmaps:market_list")
+    query = {}
+    if interval:
+        query["interval"] = interval
+    if method:
+        query["method"] = method
+    if at:
+        query["at"] = at if isinstance(at, str) else at.isoformat()
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def absolute(path: str) -> str:
+    """``path`` on the public site (``SITE_URL``), for links that leave the site, such as in emails."""
+    return settings.SITE_URL + path

@@ -1,0 +1,97 @@
+"""Read-side queries for the alerts pages (writes live in ``alerts.services``).
+
+Every per-user query takes ``user`` and filters on it, so a view that reads
+through these cannot show another user's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from alerts import oi
+from alerts.links import heatmap_path
+from alerts.models import Alert, AlertRule, WatchlistItem
+from heatmaps.analysis import largest_band
+from heatmaps.models import Candle, GridSnapshot, LongShareMethod, Market
+from liqsite.exchanges import INTERVAL_SECONDS
+
+
+def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Grouped choices for a target field: every market, then every coin (base asset)."""
+    markets = [(f"m:{m.pk}", f"{m.symbol} · {m.exchange.label}") for m in Market.objects.select_related("exchange")]
+    coins = {coin.upper() for coin in Market.objects.exclude(base="").values_list("base", flat=True)}
+    coins |= set(GridSnapshot.objects.filter(market__isnull=True).values_list("coin", flat=True))
+    return [
+        ("Markets", markets),
+        ("Coins (all exchanges)", [(f"c:{coin}", f"{coin} · all exchanges") for coin in sorted(coins)]),
+    ]
+
+
+# Each long-share method is its own stored grid; watchlists and alerts read the
+# one the heatmap page shows by default, or another when that one is missing.
+PREFERRED_METHOD = LongShareMethod.FIXED
+
+
+def grid_for(*, market: Market | None = None, coin: str = "", interval: str = "") -> GridSnapshot | None:
+    """The current grid of a market or coin at ``interval`` (empty: the finest stored), without its arrays."""
+    snapshots = GridSnapshot.objects.defer("arrays")
+    snapshots = snapshots.filter(market=market) if market is not None else snapshots.filter(market__isnull=True, coin=coin)
+    if interval:
+        snapshots = snapshots.filter(interval=interval)
+    return min(
+        snapshots,
+        key=lambda s: (INTERVAL_SECONDS.get(s.interval, 1 << 40), s.long_share_method != PREFERRED_METHOD, s.long_share_method),
+        default=None,
+    )
+
+
+@dataclass
+class WatchlistRow:
+    item: WatchlistItem
+    price: float | None
+    oi_change: oi.Change | None
+    grid: GridSnapshot | None
+    above: dict | None
+    below: dict | None
+    heatmap_url: str
+
+
+def watchlist_items(*, user) -> QuerySet[WatchlistItem]:
+    return WatchlistItem.objects.filter(user=user).select_related("market__exchange")
+
+
+def watchlist_rows(*, user) -> list[WatchlistRow]:
+    """The user's watchlist in order, each row with price, 24h OI change and the largest bands.
+
+    Price is the last stored close (the newest candle of any interval); for a
+    coin, the close in its aggregate grid. Watchlists are short, so a few
+    queries per row are fine; no row ever recomputes a grid.
+    """
+    last_close = Candle.objects.filter(market=OuterRef("market")).order_by("-time").values("close")[:1]
+    items = watchlist_items(user=user).annotate(last_close=Subquery(last_close))
+    rows = []
+    for item in items:
+        grid = grid_for(market=item.market, coin=item.coin)
+        analysis = grid.analysis if grid else {}
+        series = oi.oi_series(market_id=item.market_id, coin=item.coin, span=timedelta(hours=30))
+        rows.append(WatchlistRow(
+            item=item,
+            price=item.last_close if item.last_close is not None else analysis.get("close"),
+            oi_change=oi.latest_change(series, 24),
+            grid=grid,
+            above=largest_band(analysis, "above") if grid else None,
+            below=largest_band(analysis, "below") if grid else None,
+            heatmap_url=heatmap_path(market_id=item.market_id, coin=item.coin, interval=grid.interval if grid else ""),
+        ))
+    return rows
+
+
+def rule_list(*, user) -> QuerySet[AlertRule]:
+    return AlertRule.objects.filter(user=user).select_related("market__exchange")
+
+
+def alert_log(*, user) -> QuerySet[Alert]:
+    return Alert.objects.filter(user=user).select_related("message", "market__exchange")

@@ -1,0 +1,1 @@
+"""Write-side operations of the alerts app (reads live in ``alerts.selectors``)."""
