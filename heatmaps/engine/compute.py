@@ -55,12 +55,16 @@ class MarketRun:
     def n(self) -> int:
         return self.ledger.n
 
-    def stream(self, side: str) -> GridStream:
-        """A fresh row stream of one side's grid ("long" or "short")."""
+    def stream(self, side: str, clamp: bool = True) -> GridStream:
+        """A fresh row stream of one side's grid ("long" or "short").
+
+        ``clamp=False`` leaves rounding residues (|x| ~ 1e-16 of the bin's
+        history, either sign) for a caller that clamps its own output.
+        """
         if side not in self._entries:
             lv = getattr(self.ledger, side)
             self._entries[side] = side_entries(self._levels[side], bin_index(self.edges, lv.price))
-        return GridStream(self.ledger, self._entries[side], self.nb, self.scale)
+        return GridStream(self.ledger, self._entries[side], self.nb, self.scale, clamp)
 
     def full_grid(self, side: str) -> np.ndarray:
         """The whole T × bins grid of one side."""

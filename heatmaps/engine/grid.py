@@ -147,13 +147,16 @@ def pending_series(ledger: Ledger, ent: LevelEntries, scale: np.ndarray) -> np.n
 class GridStream:
     """Produces rows of one side's grid in increasing order, block by block."""
 
-    def __init__(self, ledger: Ledger, entries: SideEntries, n_bins: int, scale: np.ndarray):
+    def __init__(self, ledger: Ledger, entries: SideEntries, n_bins: int, scale: np.ndarray, clamp: bool = True):
         self.n = ledger.n
         self.nb = n_bins
         self.entries = entries
         self.scale = scale
+        self.clamp = clamp
         self.starts = ledger.segment_starts
         self._start_rows = set(self.starts.tolist())
+        # First entry of every row, so a block finds its entries without a search.
+        self._row_ptr = np.searchsorted(entries.rows, np.arange(self.n + 1)).tolist()
         self.pos = 0
         self.carry = np.zeros(n_bins)
 
@@ -201,7 +204,7 @@ class GridStream:
         m = y - x
         groups = -(-m // g)
         e = self.entries
-        lo, hi = np.searchsorted(e.rows, [x, y])
+        lo, hi = self._row_ptr[x], self._row_ptr[y]
         r = e.rows[lo:hi] - x
         flat = ((r // g) * (g + 1) + r % g) * nb + e.bins[lo:hi]
         if hi > lo:
@@ -218,13 +221,17 @@ class GridStream:
         scale = np.zeros(groups * g)
         scale[:m] = self.scale[x:y]
         mat = _AUG[None, :, :] * scale.reshape(groups, g, 1)
-        if m == groups * g:
-            np.matmul(mat, d, out=out.reshape(groups, g, nb))
-        else:
-            out[:] = np.matmul(mat, d).reshape(groups * g, nb)[:m]
-        # A cell whose levels have all left holds the rounding residue of their
-        # adds and removes, which can be a hair below zero.
-        np.maximum(out, 0.0, out=out)
+        whole = m // g
+        if whole:
+            np.matmul(mat[:whole], d[:whole], out=out[: whole * g].reshape(whole, g, nb))
+        if whole < groups:
+            # The last, partial group goes through a small temporary.
+            out[whole * g :] = (mat[whole] @ d[whole])[: m - whole * g]
+        if self.clamp:
+            # A cell whose levels have all left holds the rounding residue of
+            # their adds and removes, which can be a hair below zero. (A reducer
+            # passes clamp=False and clamps its much smaller output instead.)
+            np.maximum(out, 0.0, out=out)
 
     def block(self, rows: int) -> np.ndarray:
         """Return the next ``rows`` rows as a new array and advance."""

@@ -29,7 +29,11 @@ class UnionRows:
     """
 
     def __init__(self, market_times: Sequence[np.ndarray], start: int | None = None, end: int | None = None):
-        allt = np.unique(np.concatenate([np.asarray(t, dtype=np.int64) for t in market_times]))
+        if len(market_times) == 1:
+            allt = np.asarray(market_times[0], dtype=np.int64)  # already strictly increasing
+        else:
+            allt = np.sort(np.concatenate([np.asarray(t, dtype=np.int64) for t in market_times]))
+            allt = allt[np.r_[True, allt[1:] != allt[:-1]]]
         lo = 0 if start is None else int(np.searchsorted(allt, start, side="left"))
         hi = len(allt) if end is None else int(np.searchsorted(allt, end, side="left"))
         self.open_time = allt[lo:hi]
@@ -74,6 +78,8 @@ def stream_union(
     buffers: Buffers,
     sink: Sink | None = None,
     block_rows: int = BLOCK_ROWS,
+    bounds: Sequence[int] | None = None,
+    clamp: bool = True,
 ) -> None:
     """Sum the markets' grids over union rows, one block [a, b) at a time.
 
@@ -83,19 +89,25 @@ def stream_union(
     is positioned at its first union row without producing the rows before it
     (warm-up rows are never materialised). The first market that has every
     row of a block writes straight into the buffers; the others are added.
+    ``bounds`` (ascending union rows from 0 to len(union)) replaces the fixed
+    ``block_rows`` blocks, so a reducer can make blocks follow its columns;
+    ``clamp=False`` leaves rounding residues for the caller to clamp.
     """
     n = len(union)
     nb = runs[0].nb
     streams = []
     for run, a in zip(runs, union.first):
-        st = {side: run.stream(side) for side in ("long", "short")}
+        st = {side: run.stream(side, clamp) for side in ("long", "short")}
         for s in st.values():
             s.seek(a)
         streams.append(st)
     cursor = [0] * len(runs)
-    for start in range(0, n, block_rows):
-        stop = min(start + block_rows, n)
+    if bounds is None:
+        bounds = list(range(0, n, block_rows)) + [n]
+    for start, stop in zip(bounds[:-1], bounds[1:]):
         m = stop - start
+        if m <= 0:
+            continue
         out = dict(zip(("long", "short"), buffers(start, stop)))
         written = False
         for i, pos in enumerate(union.positions):
