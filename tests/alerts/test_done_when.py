@@ -1,0 +1,70 @@
+"""Issue 6 "Done when", end to end: sign up, watch the sample market, make a rule; the next
+computation sends one email to a local SMTP server, and the alert shows in the log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from alerts.models import Alert, OutboxMessage
+from alerts.tasks import evaluate_market_rules
+from heatmaps.models import Candle, Exchange, Market
+from heatmaps.refresh import market_refresh
+from tests.alerts.factories import band, store_grid
+from tests.alerts.smtp import bodies, smtp_server  # noqa: F401 - fixture
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def compute(market, *, usd, since, as_of, close):
+    """What the grid computation does once it is hooked up: store the snapshot, queue evaluation on commit."""
+    with transaction.atomic():
+        store_grid(market=market, interval="15m", close=close, as_of=as_of, bands=[
+            band(side="below", low=close * 0.97, high=close * 0.975, usd=usd, close=close, since=since),
+        ])
+        transaction.on_commit(lambda: evaluate_market_rules.delay(market.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_watch_make_a_rule_and_get_one_email(smtp_server):
+    exchange = Exchange.objects.create(plugin="sample")
+    market = Market.objects.create(exchange=exchange, symbol="BTCUSDT", base="BTC", quote="USDT", intervals=["15m"])
+    assert market_refresh(market.pk).ok  # the bundled real data: candles and open interest
+
+    trader = Client()
+    signup = trader.post(reverse("signup"), {
+        "username": "satoshi", "email": "satoshi@example.com",
+        "password1": "watch the liquidations", "password2": "watch the liquidations",
+    })
+    assert signup.status_code == 302
+    assert trader.post(reverse("alerts:watchlist_add"), {"target": f"m:{market.pk}"}, **HTMX).status_code == 200
+    rule = trader.post(reverse("alerts:rule_create"), {
+        "target": f"m:{market.pk}", "kind": "cluster", "interval": "", "side": "below", "within_pct": "4", "min_usd": "5000000",
+        "min_persistence_hours": "1", "oi_direction": "either", "oi_change_pct": "5", "oi_hours": "4", "cooldown_minutes": "60",
+    }, **HTMX)
+    assert rule.status_code == 200 and "BTCUSDT" in rule.content.decode()
+
+    last = Candle.objects.filter(market=market).latest("time")
+    since = last.time - timedelta(hours=5)
+    compute(market, usd=3e6, since=since, as_of=last.time - timedelta(minutes=15), close=last.close)  # too small yet
+    assert smtp_server.messages == []
+    compute(market, usd=8.5e6, since=since, as_of=last.time, close=last.close)  # built up: fires
+    compute(market, usd=9e6, since=since, as_of=last.time, close=last.close)    # the same episode, recomputed
+
+    (message,) = smtp_server.messages
+    assert message["To"] == "satoshi@example.com"
+    text, html = bodies(message)
+    assert "$8.5M" in text and "below price" in text and "$8.5M" in html
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    watchlist = trader.get(reverse("alerts:watchlist")).content.decode()
+    assert f"{last.close:,.1f}" in watchlist and "$9.0M" in watchlist  # the row reads the current grid
+
+    log = trader.get(reverse("alerts:log")).content.decode()
+    alert = Alert.objects.get()
+    assert f'id="alert-{alert.pk}"' in log and "$8.5M band below price" in log and ">sent<" in log
+    assert OutboxMessage.objects.get().status == "sent"
