@@ -42,10 +42,14 @@ HEATMAP_LEFT, HEATMAP_RIGHT = 76, "21%"
 PROFILE_LEFT, PROFILE_RIGHT = "80.5%", 24
 
 
-def chart_payload(window: HeatmapWindow, *, currency: str = "USD") -> dict:
-    """The option and the numbers ``heatmap.js`` needs for tooltips."""
+def chart_payload(window: HeatmapWindow, *, currency: str = "USD", base: str = "") -> dict:
+    """The option and the numbers ``heatmap.js`` needs for tooltips.
+
+    ``currency`` is the quote currency prices are in; ``base`` the asset open
+    interest is counted in (the stored grids keep it in base units).
+    """
     return {
-        "option": heatmap_option(window, currency=currency),
+        "option": heatmap_option(window, currency=currency, base=base),
         "meta": {
             "cells": heatmap_cells(window),
             "times": window.times.tolist(),
@@ -63,7 +67,7 @@ def dumps(payload: dict) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def heatmap_option(window: HeatmapWindow, *, currency: str = "USD") -> dict:
+def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = "") -> dict:
     time_labels = _time_labels(window)
     price_labels = [_price_text(p) for p in window.edges[:-1]]
     scale_top = _ceil_sig(window.scale_max, 2)
@@ -100,7 +104,7 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD") -> dict:
             {"type": "value", "gridIndex": 0, "min": 0, "max": window.rows, "show": False},
             _category_axis(price_labels, grid=1, show_labels=False),
             {
-                "type": "value", "gridIndex": 2, "name": "open interest", "scale": True,
+                "type": "value", "gridIndex": 2, "name": f"open interest, {base}" if base else "open interest", "scale": True,
                 "splitLine": {"lineStyle": {"color": LINE_COLOUR}}, "axisLabel": {"color": TEXT_COLOUR, "formatter": "compact"},
             },
             {

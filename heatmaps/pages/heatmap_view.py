@@ -20,7 +20,7 @@ from heatmaps.pages.grid_source import GridSource, Layers, layer_mask, stored_la
 from heatmaps.pages.measured import fill_measured
 from heatmaps.pages.query import BadQuery, ViewQuery, format_leverage
 from heatmaps.pages.snapshots import MAX_COLUMNS, Choice, Target, choose_snapshot, target_snapshots
-from heatmaps.pages.window import EmptyGrid, HeatmapWindow, reduce_window
+from heatmaps.pages.window import EmptyGrid, HeatmapWindow, reduce_window, window_start
 from liqsite.exchanges import INTERVAL_SECONDS
 
 CACHE_SECONDS = 60
@@ -88,7 +88,7 @@ def heatmap_view(target: Target, query: ViewQuery) -> HeatmapView:
     finally:
         source.close()
     fill_measured(window, included)
-    chart_json = charts.dumps(charts.chart_payload(window, currency=view_currency(markets)))
+    chart_json = charts.dumps(charts.chart_payload(window, currency=view_currency(markets), base=view_base(target)))
     cache.set(key, (layers, resolved, window, chart_json), CACHE_SECONDS)
     return HeatmapView(target, resolved, choice, window, chart_json, layers, markets, _filtered(resolved))
 
@@ -145,13 +145,15 @@ def _apply_filters(query: ViewQuery, layers: Layers | None, markets: list[Market
 
 
 def _contributing_markets(layers: Layers | None, markets: list[Market], snapshot: GridSnapshot) -> list[Market]:
-    """Markets whose data went into the grid: from its layers, else ``params["market_ids"]``, else all."""
+    """Markets whose data went into the grid: from its layers, else ``params["markets"]``, else all."""
     if snapshot.market_id is not None:
         return [m for m in markets if m.pk == snapshot.market_id]
-    ids = layers.market_ids if layers else (snapshot.params or {}).get("market_ids")
-    if ids:
-        return [m for m in markets if m.pk in set(ids)]
-    return markets
+    if layers:
+        ids = set(layers.market_ids)
+    else:
+        listed = (snapshot.params or {}).get("markets")
+        ids = {m.get("id") for m in listed if isinstance(m, dict)} if isinstance(listed, list) else set()
+    return [m for m in markets if m.pk in ids] if ids else markets
 
 
 def _stored_candles(target: Target, snapshot: GridSnapshot, source: GridSource, query: ViewQuery):
@@ -159,18 +161,21 @@ def _stored_candles(target: Target, snapshot: GridSnapshot, source: GridSource, 
     if all(name in source for name in ("open", "high", "low")) or target.market is None:
         return None
     times = source["times"].astype(np.int64)
-    first = int(np.searchsorted(times, times[-1] - int(query.span.total_seconds() * 1000), side="right"))
+    first = window_start(times, int(query.span.total_seconds() * 1000))
     window_times = times[first:]
     rows = Candle.objects.filter(
         market=target.market, interval=snapshot.interval,
         time__gte=_utc(window_times[0]), time__lte=_utc(window_times[-1]),
     ).values_list("time", "open", "high", "low", "close")
     ohlc = {name: np.full(len(window_times), np.nan) for name in ("open", "high", "low", "close")}
-    for time, *values in rows:
-        index = int(np.searchsorted(window_times, int(time.timestamp() * 1000)))
-        if index < len(window_times) and window_times[index] == int(time.timestamp() * 1000):
-            for name, value in zip(("open", "high", "low", "close"), values):
-                ohlc[name][index] = value
+    rows = list(rows)
+    if rows:
+        ms = np.array([int(row[0].timestamp() * 1000) for row in rows], dtype=np.int64)
+        values = np.array([row[1:] for row in rows], dtype=np.float64)
+        index = np.minimum(np.searchsorted(window_times, ms), len(window_times) - 1)
+        aligned = window_times[index] == ms  # a candle with no grid step is left out
+        for column, name in enumerate(("open", "high", "low", "close")):
+            ohlc[name][index[aligned]] = values[aligned, column]
     if not np.isfinite(ohlc["open"]).any():
         return None
     # Steps without a candle row keep the stored close, so the line never breaks.
@@ -181,6 +186,11 @@ def _stored_candles(target: Target, snapshot: GridSnapshot, source: GridSource, 
 
 def _utc(ms) -> datetime:
     return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+
+
+def view_base(target: Target) -> str:
+    """The asset open interest is counted in."""
+    return target.market.base if target.market is not None else target.coin
 
 
 def view_currency(markets: list[Market]) -> str:

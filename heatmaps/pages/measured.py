@@ -1,10 +1,10 @@
 """Liquidations the exchanges reported, per column of a window, where we were listening.
 
 A liquidation stream only tells us about the time we were connected to it,
-so a column counts as *measured* only when the collector's recorded
-connections (``LiquidationCoverage``) cover the whole column for every
-exchange in the view. Elsewhere the page shows the model's estimate, and says
-so; a quiet, covered column is a measured zero, not a missing value.
+so a column counts as *measured* only when no coverage gap of the collector
+(``liquidation_coverage_gaps``) touches it, for every market in the view.
+Elsewhere the page shows the model's estimate, and says so; a quiet, covered
+column is a measured zero, not a missing value.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from heatmaps.models import Liquidation, LiquidationCoverage, Market
+from django.utils import timezone
+
+from heatmaps.liquidation_selectors import liquidation_coverage_gaps
+from heatmaps.models import Liquidation, Market
 
 
 def fill_measured(window, markets: list[Market]) -> None:
@@ -23,8 +26,8 @@ def fill_measured(window, markets: list[Market]) -> None:
     starts = window.times.astype(np.int64)
     ends = np.append(starts[1:], window.end_ms)
     covered = np.ones(window.columns, dtype=bool)
-    for exchange_id in {market.exchange_id for market in markets}:
-        covered &= _covered_columns(exchange_id, starts, ends)
+    for market in markets:
+        covered &= _covered_columns(market, starts, ends)
         if not covered.any():
             return
     rows = np.array(
@@ -45,18 +48,15 @@ def fill_measured(window, markets: list[Market]) -> None:
     window.measured_short = np.where(covered, short_usd, np.nan)
 
 
-def _covered_columns(exchange_id: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Columns wholly inside one recorded connection to the exchange's stream."""
-    covered = np.zeros(len(starts), dtype=bool)
-    connections = LiquidationCoverage.objects.filter(exchange_id=exchange_id, connected_at__lt=_dt(ends[-1])).values_list(
-        "connected_at", "last_message_at", "disconnected_at"
-    )
-    for connected_at, last_message_at, disconnected_at in connections:
-        # An open connection counts up to its last message: a collector that
-        # died without saying so must not turn silence into "no liquidations".
-        until = disconnected_at or last_message_at or connected_at
-        a, b = connected_at.timestamp() * 1000, until.timestamp() * 1000
-        covered |= (starts >= a) & (ends <= b)
+def _covered_columns(market: Market, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Columns that no gap in the collector's coverage of the market's exchange overlaps."""
+    covered = np.ones(len(starts), dtype=bool)
+    gaps = liquidation_coverage_gaps(market=market, start=_dt(starts[0]), end=_dt(ends[-1]))
+    for gap_start, gap_end in gaps:
+        a, b = gap_start.timestamp() * 1000, gap_end.timestamp() * 1000
+        covered &= ~((starts < b) & (ends > a))
+    # Coverage is known only up to now; a column still in progress is not measured yet.
+    covered &= ends <= timezone.now().timestamp() * 1000
     return covered
 
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from heatmaps.templatetags.heatmap_format import usd
+
 SQUEEZE_STEPS = ("1", "2", "5", "10")
 
-# Plain-words labels for the thresholds the engine documents; unknown keys are shown as they are.
+# Plain-words labels for the thresholds the engine stores (ReadingSettings and
+# the row's band threshold); unknown keys are shown as they are.
 THRESHOLD_LABELS = {
-    "band_factor": "A band is a run of bins at least this × the row's median positive bin",
-    "band_threshold_factor": "A band is a run of bins at least this × the row's median positive bin",
-    "hours": "Bands and OI are compared with this many hours earlier",
-    "lookback_hours": "Bands and OI are compared with this many hours earlier",
-    "brightening_pct": "Brightening at or above this change, %",
-    "fading_pct": "Fading at or below this change, %",
-    "oi_rising_pct": "OI rising at or above this change, %",
-    "oi_falling_pct": "OI falling at or below this change, %",
+    "band_factor": "Band: bins at least this × the row's median non-empty bin",
+    "band_threshold_usd": "…which at the latest step is, in USD",
+    "lookback_hours": "Band and OI compared with this many hours earlier",
+    "brightening_pct": "Brightening at ≥ +this %, fading at ≤ −this %",
+    "oi_trend_pct": "OI rising at ≥ +this %, falling at ≤ −this %",
     "spike_hours": "A band younger than this many hours is a spike",
 }
 
@@ -85,7 +85,10 @@ def threshold_rows(analysis: dict) -> list[tuple[str, str]]:
     thresholds = analysis.get("thresholds") if isinstance(analysis, dict) else None
     if not isinstance(thresholds, dict):
         return []
-    return [(THRESHOLD_LABELS.get(key, key.replace("_", " ")), _plain(value)) for key, value in thresholds.items()]
+    return [
+        (THRESHOLD_LABELS.get(key, key.replace("_", " ")), usd(value) if key.endswith("_usd") else _plain(value))
+        for key, value in thresholds.items()
+    ]
 
 
 def oi_reading(analysis: dict) -> dict:

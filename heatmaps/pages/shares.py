@@ -6,7 +6,7 @@ from django.http import QueryDict
 
 from heatmaps import charts
 from heatmaps.models import ShareLink
-from heatmaps.pages.heatmap_view import HeatmapView, heatmap_view, view_currency
+from heatmaps.pages.heatmap_view import HeatmapView, heatmap_view, view_base, view_currency
 from heatmaps.pages.query import BadQuery, ViewQuery, parse_view_query
 from heatmaps.pages.readings import squeeze_rows
 from heatmaps.pages.snapshots import Target, coin_target, market_target
@@ -38,6 +38,7 @@ def create_share_link(*, owner, target: Target, query: ViewQuery, frozen: bool) 
             "params": view.snapshot.params,
             "computed_at": view.snapshot.computed_at.isoformat(),
             "currency": view_currency(view.markets),
+            "base": view_base(target),
         }
     link.save()
     return link
@@ -55,7 +56,7 @@ def shared_view(link: ShareLink) -> tuple[HeatmapView, dict | None]:
         return heatmap_view(target, query), None
     window = HeatmapWindow.from_bytes(link.frozen_window)
     meta = link.frozen_meta or {}
-    payload = charts.chart_payload(window, currency=meta.get("currency", "USD"))
+    payload = charts.chart_payload(window, currency=meta.get("currency", "USD"), base=meta.get("base", ""))
     view = HeatmapView(target, query, window=window, chart_json=charts.dumps(payload))
     return view, meta
 

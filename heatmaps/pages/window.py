@@ -131,7 +131,7 @@ def reduce_window(
     times = source["times"].astype(np.int64)
     if len(times) == 0:
         raise EmptyGrid("the stored grid has no steps")
-    first = int(np.searchsorted(times, times[-1] - span_ms, side="right"))
+    first = window_start(times, span_ms)
     window_times = times[first:]
     n = len(window_times)
     per_column = max(1, math.ceil(n / max_columns))
@@ -183,6 +183,11 @@ def reduce_window(
         stored_bins=len(edges) - 1,
         bins_per_row=per_row,
     )
+
+
+def window_start(times: np.ndarray, span_ms: int) -> int:
+    """Index of the first step of the ``span_ms`` ending at the last step (the last step included)."""
+    return int(np.searchsorted(times, times[-1] - span_ms, side="right"))
 
 
 def _window_grids(source: GridSource, first: int, layer_keep: np.ndarray | None):

@@ -129,8 +129,8 @@ def sample_analysis(arrays: dict[str, np.ndarray], interval: str = "15m") -> dic
         "close": close,
         "interval": interval,
         "oi": {"now": float(arrays["open_interest"][-1]), "trend": "rising", "change_pct": 2.4, "hours": 4},
-        "thresholds": {"band_factor": 3.0, "hours": 4, "brightening_pct": 10.0, "fading_pct": -10.0,
-                       "oi_rising_pct": 1.0, "oi_falling_pct": -1.0, "spike_hours": 1.0},
+        "thresholds": {"band_factor": 3.0, "lookback_hours": 4.0, "brightening_pct": 10.0, "oi_trend_pct": 1.0,
+                       "spike_hours": 1.0, "band_threshold_usd": 2.5e5},
         "bands": [
             {"side": "above", "low": float(edges[205]), "high": float(edges[207]), "price": float(edges[206]),
              "usd": 3.1e6, "distance_pct": 2.66, "trend": "brightening", "change_pct": 14.2, "oi_trend": "rising",
