@@ -36,7 +36,6 @@ _GROUP = 8
 # [lower-triangular ones | ones]: row i sums data rows 0..i of its group plus
 # the group's offset row.
 _AUG = np.concatenate([np.tril(np.ones((_GROUP, _GROUP))), np.ones((_GROUP, 1))], axis=1)
-_ONES = np.ones(_GROUP)
 
 
 @lru_cache(maxsize=64)
@@ -157,18 +156,33 @@ class GridStream:
         self._start_rows = set(self.starts.tolist())
         # First entry of every row, so a block finds its entries without a search.
         self._row_ptr = np.searchsorted(entries.rows, np.arange(self.n + 1)).tolist()
+        # Each entry's cell in a block's (group, row-in-group, bin) buffer and in
+        # its (group, bin) totals, for blocks starting on a multiple of _GROUP.
+        g, nb, rows = _GROUP, n_bins, entries.rows
+        self._cell = ((rows // g) * (g + 1) + rows % g) * nb + entries.bins
+        self._group_cell = (rows // g) * nb + entries.bins
         self.pos = 0
         self.carry = np.zeros(n_bins)
+        self.dirty = None  # bins [lo, hi] that had a removal in this segment so far
 
     def _segment_start(self, row: int) -> int:
         return int(self.starts[np.searchsorted(self.starts, row, side="right") - 1])
+
+    def _mark_removals(self, lo: int, hi: int) -> None:
+        w = self.entries.weights[lo:hi]
+        removed = self.entries.bins[lo:hi][w < 0]
+        if len(removed):
+            a, b = int(removed.min()), int(removed.max())
+            self.dirty = (a, b) if self.dirty is None else (min(a, self.dirty[0]), max(b, self.dirty[1]))
 
     def seek(self, row: int) -> None:
         """Position the stream at ``row`` without producing the rows before it."""
         s = self._segment_start(row) if row < self.n else row
         e = self.entries
-        lo, hi = np.searchsorted(e.rows, [s, row])
+        lo, hi = self._row_ptr[s], self._row_ptr[row]
         self.carry = np.bincount(e.bins[lo:hi], weights=e.weights[lo:hi], minlength=self.nb).astype(np.float64)
+        self.dirty = None
+        self._mark_removals(lo, hi)
         self.pos = row
 
     def fill(self, out: np.ndarray) -> None:
@@ -177,16 +191,18 @@ class GridStream:
         b = a + len(out)
         if b > self.n:
             raise ValueError(f"rows {a}..{b} are past the end ({self.n})")
-        # Split at segment restarts (the running sum starts afresh there) and
-        # into blocks small enough to stay in cache.
+        # Cut at segment restarts (the running sum starts afresh there) and at
+        # multiples of BLOCK_ROWS (blocks small enough to stay in cache, and
+        # aligned so each entry's place in the block is precomputed).
+        cuts = set(range((a // BLOCK_ROWS + 1) * BLOCK_ROWS, b, BLOCK_ROWS))
         cut_lo, cut_hi = np.searchsorted(self.starts, [a + 1, b])
-        cuts = [a] + self.starts[cut_lo:cut_hi].tolist() + [b]
+        cuts.update(self.starts[cut_lo:cut_hi].tolist())
+        cuts = [a] + sorted(cuts) + [b]
         for x, y in zip(cuts[:-1], cuts[1:]):
             if x in self._start_rows:
                 self.carry = np.zeros(self.nb)
-            for u in range(x, y, BLOCK_ROWS):
-                v = min(u + BLOCK_ROWS, y)
-                self._rows(u, v, out[u - a : v - a])
+                self.dirty = None
+            self._rows(x, y, out[x - a : y - a])
         self.pos = b
 
     def _rows(self, x: int, y: int, out: np.ndarray) -> None:
@@ -205,14 +221,21 @@ class GridStream:
         groups = -(-m // g)
         e = self.entries
         lo, hi = self._row_ptr[x], self._row_ptr[y]
-        r = e.rows[lo:hi] - x
-        flat = ((r // g) * (g + 1) + r % g) * nb + e.bins[lo:hi]
+        w = e.weights[lo:hi]
+        if x % g == 0:
+            k = x // g
+            cell = self._cell[lo:hi] - k * (g + 1) * nb
+            group_cell = self._group_cell[lo:hi] - k * nb
+        else:
+            r = e.rows[lo:hi] - x
+            cell = ((r // g) * (g + 1) + r % g) * nb + e.bins[lo:hi]
+            group_cell = (r // g) * nb + e.bins[lo:hi]
         if hi > lo:
-            d = np.bincount(flat, weights=e.weights[lo:hi], minlength=groups * (g + 1) * nb)
-            d = d.reshape(groups, g + 1, nb)
+            d = np.bincount(cell, weights=w, minlength=groups * (g + 1) * nb).reshape(groups, g + 1, nb)
+            sums = np.bincount(group_cell, weights=w, minlength=groups * nb).reshape(groups, nb)
         else:
             d = np.zeros((groups, g + 1, nb))
-        sums = _ONES @ d[:, :g, :]
+            sums = np.zeros((groups, nb))
         offsets = d[:, g, :]
         offsets[:] = self.carry
         if groups > 1:
@@ -228,10 +251,15 @@ class GridStream:
             # The last, partial group goes through a small temporary.
             out[whole * g :] = (mat[whole] @ d[whole])[: m - whole * g]
         if self.clamp:
-            # A cell whose levels have all left holds the rounding residue of
-            # their adds and removes, which can be a hair below zero. (A reducer
-            # passes clamp=False and clamps its much smaller output instead.)
-            np.maximum(out, 0.0, out=out)
+            # A bin whose levels have all left holds the rounding residue of
+            # their adds and removes, which can be a hair below zero. Only bins
+            # that have seen a removal in this segment can be negative (sums of
+            # positive weights are positive), so only their range is clamped.
+            # A reducer passes clamp=False and clamps its much smaller output.
+            self._mark_removals(lo, hi)
+            if self.dirty is not None:
+                view = out[:, self.dirty[0] : self.dirty[1] + 1]
+                np.maximum(view, 0.0, out=view)
 
     def block(self, rows: int) -> np.ndarray:
         """Return the next ``rows`` rows as a new array and advance."""
