@@ -14,9 +14,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from alerts import oi
 from alerts.links import heatmap_path
 from alerts.models import Alert, AlertRule, WatchlistItem
-from heatmaps.analysis import largest_band
-from heatmaps.models import Candle, GridSnapshot, LongShareMethod, Market
-from liqsite.exchanges import INTERVAL_SECONDS
+from heatmaps.analysis import current_snapshot, largest_band
+from heatmaps.models import Candle, GridSnapshot, Market
 
 
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -30,22 +29,8 @@ def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-# Each long-share method is its own stored grid; watchlists and alerts read the
-# one the heatmap page shows by default, or another when that one is missing.
-PREFERRED_METHOD = LongShareMethod.FIXED
-
-
-def grid_for(*, market: Market | None = None, coin: str = "", interval: str = "") -> GridSnapshot | None:
-    """The current grid of a market or coin at ``interval`` (empty: the finest stored), without its arrays."""
-    snapshots = GridSnapshot.objects.defer("arrays")
-    snapshots = snapshots.filter(market=market) if market is not None else snapshots.filter(market__isnull=True, coin=coin)
-    if interval:
-        snapshots = snapshots.filter(interval=interval)
-    return min(
-        snapshots,
-        key=lambda s: (INTERVAL_SECONDS.get(s.interval, 1 << 40), s.long_share_method != PREFERRED_METHOD, s.long_share_method),
-        default=None,
-    )
+# Watchlists and alerts read the grid the heatmap page shows by default.
+grid_for = current_snapshot
 
 
 @dataclass

@@ -40,21 +40,30 @@ overlapping that range, so alerts can fire once per episode.
 
 from __future__ import annotations
 
-from heatmaps.models import GridSnapshot, Market
+from heatmaps.models import GridSnapshot, LongShareMethod, Market
+from liqsite.exchanges import INTERVAL_SECONDS
 
 VERDICTS = ("strong build-up", "build-up, not accelerating", "cool-down", "unconfirmed")
 TRENDS = ("brightening", "steady", "fading", "unknown")
 OI_TRENDS = ("rising", "flat", "falling", "unknown")
 
 
-def market_snapshot(market: Market, interval: str | None = None) -> GridSnapshot | None:
-    """The current grid of a market at ``interval`` (default: its finest stored one), without the arrays."""
-    snapshots = GridSnapshot.objects.filter(market=market).defer("arrays")
-    if interval is not None:
-        return snapshots.filter(interval=interval).first()
-    from liqsite.exchanges import INTERVAL_SECONDS
+def current_snapshot(*, market: Market | None = None, coin: str = "", interval: str = "") -> GridSnapshot | None:
+    """The grid a market (or a coin's aggregate) shows by default, without its arrays.
 
-    return min(snapshots, key=lambda s: INTERVAL_SECONDS[s.interval], default=None)
+    ``interval`` empty means the finest stored interval. Each long-share method
+    is its own snapshot; the reference method (fixed 50/50, the heatmap page's
+    default) is preferred, then any other, so readers never get an arbitrary one.
+    """
+    snapshots = GridSnapshot.objects.defer("arrays")
+    snapshots = snapshots.filter(market=market) if market is not None else snapshots.filter(market__isnull=True, coin=coin)
+    if interval:
+        snapshots = snapshots.filter(interval=interval)
+    return min(
+        snapshots,
+        key=lambda s: (INTERVAL_SECONDS.get(s.interval, 1 << 40), s.long_share_method != LongShareMethod.FIXED, s.long_share_method),
+        default=None,
+    )
 
 
 def largest_band(analysis: dict, side: str) -> dict | None:

@@ -68,3 +68,27 @@ def test_sign_up_watch_make_a_rule_and_get_one_email(smtp_server):
     alert = Alert.objects.get()
     assert f'id="alert-{alert.pk}"' in log and "$8.5M band below price" in log and ">sent<" in log
     assert OutboxMessage.objects.get().status == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_real_pipeline_refresh_compute_evaluate_sends_one_email(smtp_server, django_user_model):
+    """No crafted grid: the sample market is refreshed, its grids computed by the tasks, the rule evaluated."""
+    from alerts.models import AlertRule
+    from heatmaps.models import GridSnapshot
+    from heatmaps.tasks import compute_market_grids, refresh_market
+
+    exchange = Exchange.objects.create(plugin="sample")
+    market = Market.objects.create(exchange=exchange, symbol="BTCUSDT", base="BTC", quote="USDT", intervals=["15m"])
+    owner = django_user_model.objects.create_user("satoshi", "satoshi@example.com", "watch the liquidations")
+    AlertRule.objects.create(user=owner, market=market, kind="cluster", interval="15m", side="either", within_pct=10, min_usd=1)
+
+    refresh_market.delay(market.pk)  # eager here: refresh → compute (on commit) → grids_stored → evaluation → outbox → SMTP
+    assert GridSnapshot.objects.filter(market=market).count() == 3
+    assert len(smtp_server.messages) == 1
+    assert "BTCUSDT" in smtp_server.messages[0]["Subject"]
+
+    compute_market_grids.delay(market.pk)  # same data: nothing stored, nothing evaluated
+    GridSnapshot.objects.filter(market=market).delete()
+    compute_market_grids.delay(market.pk)  # stored again: evaluated again, same band episode
+    assert len(smtp_server.messages) == 1
+    assert Alert.objects.count() == 1 and OutboxMessage.objects.get().status == "sent"
