@@ -55,7 +55,7 @@ class MarketRun:
     def n(self) -> int:
         return self.ledger.n
 
-    def stream(self, side: str, clamp: bool = True) -> GridStream:
+    def stream(self, side: str, clamp: bool = True, block_rows: int = BLOCK_ROWS) -> GridStream:
         """A fresh row stream of one side's grid ("long" or "short").
 
         ``clamp=False`` leaves rounding residues (|x| ~ 1e-16 of the bin's
@@ -64,14 +64,17 @@ class MarketRun:
         if side not in self._entries:
             lv = getattr(self.ledger, side)
             self._entries[side] = side_entries(self._levels[side], bin_index(self.edges, lv.price))
-        return GridStream(self.ledger, self._entries[side], self.nb, self.scale, clamp)
+        return GridStream(self.ledger, self._entries[side], self.nb, self.scale, clamp, block_rows)
 
     def full_grid(self, side: str) -> np.ndarray:
         """The whole T × bins grid of one side."""
         out = np.empty((self.n, self.nb))
-        st = self.stream(side)
-        for a in range(0, self.n, BLOCK_ROWS):
-            st.fill(out[a : min(a + BLOCK_ROWS, self.n)])
+        # Writing straight into the output, blocks of 256 rows measured ~10 %
+        # faster than 128 (fewer calls; the block's buffer still fits in L2).
+        rows = 2 * BLOCK_ROWS
+        st = self.stream(side, block_rows=rows)
+        for a in range(0, self.n, rows):
+            st.fill(out[a : min(a + rows, self.n)])
         return out
 
 

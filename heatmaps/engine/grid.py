@@ -146,7 +146,18 @@ def pending_series(ledger: Ledger, ent: LevelEntries, scale: np.ndarray) -> np.n
 class GridStream:
     """Produces rows of one side's grid in increasing order, block by block."""
 
-    def __init__(self, ledger: Ledger, entries: SideEntries, n_bins: int, scale: np.ndarray, clamp: bool = True):
+    def __init__(
+        self,
+        ledger: Ledger,
+        entries: SideEntries,
+        n_bins: int,
+        scale: np.ndarray,
+        clamp: bool = True,
+        block_rows: int = BLOCK_ROWS,
+    ):
+        if block_rows % _GROUP:
+            raise ValueError(f"block_rows must be a multiple of {_GROUP}, got {block_rows}")
+        self.block_rows = block_rows
         self.n = ledger.n
         self.nb = n_bins
         self.entries = entries
@@ -192,9 +203,10 @@ class GridStream:
         if b > self.n:
             raise ValueError(f"rows {a}..{b} are past the end ({self.n})")
         # Cut at segment restarts (the running sum starts afresh there) and at
-        # multiples of BLOCK_ROWS (blocks small enough to stay in cache, and
+        # multiples of block_rows (blocks small enough to stay in cache, and
         # aligned so each entry's place in the block is precomputed).
-        cuts = set(range((a // BLOCK_ROWS + 1) * BLOCK_ROWS, b, BLOCK_ROWS))
+        br = self.block_rows
+        cuts = set(range((a // br + 1) * br, b, br))
         cut_lo, cut_hi = np.searchsorted(self.starts, [a + 1, b])
         cuts.update(self.starts[cut_lo:cut_hi].tolist())
         cuts = [a] + sorted(cuts) + [b]

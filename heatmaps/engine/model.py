@@ -44,10 +44,6 @@ SEGMENT_DEPTH = 300.0
 # is below e**-700 (about 1e-304): its weight would be at or below float64's
 # smallest normal number, i.e. exactly what a step-by-step product gives: 0.
 CARRY_FLOOR = -700.0
-# Above this many (creation, crossing) pairs at one step, the crossed quantity
-# is summed with numpy instead of a Python loop (numpy's call overhead is
-# worth it from about two dozen terms).
-_VECTOR_PAIRS = 24
 
 
 def accurate_cumsum(x: np.ndarray, block: int = 1024) -> np.ndarray:
@@ -162,58 +158,46 @@ def _closing_factors(oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, l
     last_zero_known = np.maximum.accumulate(np.where(known_zero, np.arange(n), -1))
     need_count = np.cumsum(need)  # solved steps <= r
 
-    # (u, t) pairs with their total opening quantity, only at the steps to solve.
+    # Each crossed level at a step to solve contributes q0 × exp(L_{u-1} - L_t).
+    # In known coordinates that is q0 × exp(lk[u-1] - lk[t]) (known now, <= q0)
+    # times exp(corr(u-1) - corr(t)), where corr(t) depends only on how many
+    # steps to solve lie at or before t (k = need_count[t]). So levels group by
+    # (u, k): one term per group in the loop, whatever the number of levels.
     sel = np.flatnonzero(crossed & need[np.minimum(level_u, n - 1)])
-    # Sort by (u, t): two stable radix sorts, least significant key first.
-    by_t = argsort_rows(level_t[sel])
-    order = by_t[argsort_rows(level_u[sel][by_t])]
-    key = level_u[sel][order] * n + level_t[sel][order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
+    u_sel = level_u[sel]
+    t_sel = level_t[sel]
+    # Levels created before a known f = 0 step that precedes u are gone.
+    alive = t_sel >= last_zero_known[u_sel - 1]
+    u_sel, t_sel = u_sel[alive], t_sel[alive]
+    amount = level_q[sel][alive] * np.exp(lk[u_sel - 1] - lk[t_sel])
+    k_sel = need_count[t_sel]
+    # Sort by (u, k): two stable radix sorts, least significant key first.
+    by_k = argsort_rows(k_sel)
+    order = by_k[argsort_rows(u_sel[by_k])]
+    u_sel, k_sel, amount = u_sel[order], k_sel[order], amount[order]
+    first = np.ones(len(u_sel), dtype=bool)
+    first[1:] = (u_sel[1:] != u_sel[:-1]) | (k_sel[1:] != k_sel[:-1])
     starts = np.flatnonzero(first)
-    pair_q = np.add.reduceat(level_q[sel][order], starts) if len(starts) else np.zeros(0)
-    pair_u = key[starts] // n
-    pair_t = key[starts] % n
-    ptr = np.searchsorted(pair_u, need_rows)
-    ptr_end = np.searchsorted(pair_u, need_rows, side="right")
-
-    a_lk = lk[pair_t]
-    a_cnt = need_count[pair_t]
-    p_q = pair_q.tolist()
-    p_t = pair_t.tolist()
-    p_lk = a_lk.tolist()
-    p_cnt = a_cnt.tolist()
+    group_amount = np.add.reduceat(amount, starts).tolist() if len(starts) else []
+    group_k = k_sel[starts].tolist()
+    group_u = u_sel[starts]
+    ptr = np.searchsorted(group_u, need_rows).tolist()
+    ptr_end = np.searchsorted(group_u, need_rows, side="right").tolist()
     exp = math.exp
     log = math.log
 
     corr = [0.0]  # corr[k]: sum of log f over the first k solved steps
-    corr_arr = np.zeros(len(need_rows) + 1)  # the same, for the vectorised sums
-    last_zero = -1  # last solved step with f = 0
+    dead_below = 0  # groups with k below this were created before a solved f = 0 step
     solved = []
-    for u, zl, base_lk, o_prev, o_cur, a, b in zip(
-        need_rows.tolist(),
-        last_zero_known[need_rows - 1].tolist(),
-        lk[need_rows - 1].tolist(),
-        oi[need_rows - 1].tolist(),
-        oi[need_rows].tolist(),
-        ptr.tolist(),
-        ptr_end.tolist(),
+    for u, o_prev, o_cur, a, b in zip(
+        need_rows.tolist(), oi[need_rows - 1].tolist(), oi[need_rows].tolist(), ptr, ptr_end
     ):
-        if last_zero > zl:
-            zl = last_zero
-        base = base_lk + corr[-1]
-        if b - a > _VECTOR_PAIRS:
-            # Pairs are sorted by t: those created before the last f = 0 step
-            # (already gone) come first.
-            a += int(np.searchsorted(pair_t[a:b], zl))
-            lq = float(np.dot(pair_q[a:b], np.exp(base - a_lk[a:b] - corr_arr[a_cnt[a:b]])))
-        else:
-            lq = 0.0
-            for p in range(a, b):
-                if p_t[p] < zl:
-                    # Created before an f = 0 step that came before u: already gone.
-                    continue
-                lq += p_q[p] * exp(base - p_lk[p] - corr[p_cnt[p]])
+        now = corr[-1]
+        lq = 0.0
+        for p in range(a, b):
+            k = group_k[p]
+            if k >= dead_below:
+                lq += group_amount[p] * exp(now - corr[k])
         den = o_prev - lq
         if den <= 0:
             fu = 0.0
@@ -228,11 +212,12 @@ def _closing_factors(oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, l
                 fu = 1.0
         solved.append(fu)
         if fu == 0.0:
-            last_zero = u
-            corr.append(corr[-1])
+            # Everything created before u is gone: levels with t < u have
+            # k <= len(solved) - 1, those created at u itself have k = len(solved).
+            dead_below = len(solved)
+            corr.append(now)
         else:
-            corr.append(corr[-1] + log(fu))
-        corr_arr[len(corr) - 1] = corr[-1]
+            corr.append(now + log(fu))
     f[need_rows] = solved
     return f
 
