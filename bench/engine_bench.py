@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import statistics
 import subprocess
@@ -234,12 +235,25 @@ def fmt_time(s):
     return f"{s * 1000:,.0f} ms" if s < 10 else f"{s:,.0f} s"
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def render(rows, reps, loop_steps):
     uname = platform.uname()
-    cpus = len(__import__("os").sched_getaffinity(0))
+    cpus = len(os.sched_getaffinity(0))
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
-        f"Machine: {uname.machine}, {cpus} cores, Python {platform.python_version()}, numpy {np.__version__}; "
-        f"single process; median of {reps} runs (year case: {max(3, reps // 3)}), after one warm-up run.",
+        f"Machine: {uname.machine} ({cpu_model()}), {cpus} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}; single process; median of {reps} runs (year case: {max(3, reps // 3)}), after "
+        f"one warm-up run. Load average when the run ended: {load}.",
         "",
         "| case | target | engine (median) | engine (best) | plain loop (estimate) | memory-traffic floor | peak memory |",
         "|---|---|---|---|---|---|---|",
@@ -254,6 +268,12 @@ def render(rows, reps, loop_steps):
         )
     lines += [
         "",
+        "Data: real OKX SOL-USDT-SWAP 5m candles (26 days, tests/engine/fixtures/). 30 days and 1 year are built by "
+        "chaining copies of the 26 days, each scaled to start at the previous copy's last close. The real hourly OI "
+        "(USD, all SOL contracts, converted to SOL) is interpolated linearly onto the 5m steps so OI changes every "
+        "step, as Binance's 5m OI does: the harder case, with levels opened at about half the steps. The 3 markets "
+        "are that path rotated by 0, 1 and 2 days onto the same timestamps, with Binance linear, Bybit linear and "
+        "inverse formulas.",
         f"Plain loop: tests/engine/reference.py on the first {loop_steps} steps ({loop_steps // 2} per market for the "
         "aggregate), timed in the same process and scaled linearly to the full length: a lower bound, since its cost "
         "per step grows with the number of pending levels.",
