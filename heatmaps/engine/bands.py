@@ -9,8 +9,8 @@ docs/engine.md too):
   value-weighted mean of its bins' midpoints.
 * A band is "above" when its price is above the row's close, else "below".
 * "H hours earlier" is the last row at or before ``time - H`` (so gaps never
-  invent a row); with no such row the comparison is "unknown" and the verdict
-  "unconfirmed".
+  invent a row), skipping empty (NaN) columns of a reduced grid; with no such
+  row the comparison is "unknown" and the verdict "unconfirmed".
 * A change from 0 (nothing there H hours ago) is brightening, with
   ``change_pct`` None (JSON has no infinity).
 * Persistence counts rows (columns, on a reduced grid), converted to seconds
@@ -250,6 +250,9 @@ def read_map(
     else:
         h_rows = max(1, int(round(settings.lookback_hours * 3600 / interval_seconds)))
         earlier = r - h_rows if r - h_rows >= 0 else None
+    # A gap column of a reduced grid (NaN) is no reading: use the last row before it that has one.
+    while earlier is not None and (np.isnan(oi[earlier]) or np.isnan(g[earlier]).all()):
+        earlier = earlier - 1 if earlier > 0 else None
 
     oi_before = None if earlier is None else float(oi[earlier])
     oi_change = None if earlier is None else _pct_change(float(oi[r]), oi_before)

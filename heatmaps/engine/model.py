@@ -95,7 +95,7 @@ class Ledger:
     realized_short: np.ndarray
 
 
-def _level_set(entry_rows, entry, dq, share, weights, prices, n, crossing) -> LevelSet:
+def _level_set(entry_rows, dq, share, weights, prices, crossing) -> LevelSet:
     """Build one side's levels from per-creation-step arrays (M) and per-bucket prices (M, K)."""
     k = len(weights)
     q = (dq * share)[:, None] * weights[None, :]
@@ -271,8 +271,8 @@ def build_ledger(series: MarketSeries) -> Ledger:
     def cross_short(start, price):
         return first_at_or_above(h, start, price)
 
-    longs = _level_set(rows, e, dq, s, w, long_prices, n, cross_long)
-    shorts = _level_set(rows, e, dq, 1 - s, w, short_prices, n, cross_short)
+    longs = _level_set(rows, dq, s, w, long_prices, cross_long)
+    shorts = _level_set(rows, dq, 1 - s, w, short_prices, cross_short)
 
     f = _closing_factors(
         oi,

@@ -68,6 +68,8 @@ def squeeze_summary(
     nb = len(edges) - 1
     if len(lg) != nb or len(sg) != nb:
         raise ValueError(f"long_row and short_row need one value per bin (got {len(lg)}, {len(sg)}, bins {nb})")
+    if not (np.isfinite(lg).all() and np.isfinite(sg).all()):
+        raise ValueError("long_row and short_row must be finite (a NaN row is a gap: there is nothing to sum)")
     if not (np.isfinite(price) and price > 0):
         raise ValueError(f"price must be finite and > 0, got {price!r}")
     levels = []

@@ -181,8 +181,12 @@ def window_grid(
             out[has] = ufunc.reduceat(per_row, first)
         return out
 
+    def per_run(attr):
+        # Pending totals live on the run; prices and OI on its series.
+        return [getattr(r, attr) if attr.startswith("pending_") else getattr(r.series, attr) for r in runs]
+
     def gather(attr, how="sum"):
-        return union.gather([getattr(r, attr) if hasattr(r, attr) else getattr(r.series, attr) for r in runs], how)
+        return union.gather(per_run(attr), how)
 
     return ReducedGrid(
         long_grid=reducer.long,

@@ -125,3 +125,20 @@ def test_read_map_argument_checks():
         read_map(g, EDGES, close=[1] * 3, open_interest=[1] * 3, interval_seconds=60, row=5)
     with pytest.raises(ValueError, match="interval_seconds must be > 0"):
         read_map(g, EDGES, close=[1] * 3, open_interest=[1] * 3, interval_seconds=0)
+
+
+def test_gap_columns_are_skipped_when_looking_back():
+    gap = np.full(10, np.nan)
+    before = ROW.copy()
+    before[3:5] = [5, 5]
+    # Rows of 1 h: row 4 looks back to row 0, a gap; the last row with data before it is none,
+    # so the reading is unknown rather than a NaN comparison.
+    g = np.vstack([gap, before, ROW, ROW, ROW])
+    r = read_map(g, EDGES, close=[np.nan, 105, 105, 105, 105], open_interest=[np.nan, 1, 1, 1, 1], interval_seconds=3600)
+    assert r.bands[0].brightness == "unknown" and r.oi_trend == "unknown"
+    g2 = np.vstack([before, gap, ROW, ROW, ROW, ROW])
+    r2 = read_map(g2, EDGES, close=[105] * 6, open_interest=[1, np.nan, 1, 1, 1, 1.5], interval_seconds=3600)
+    # Row 5 looks back to row 1 (a gap), so row 0 is used.
+    assert r2.bands[0].value_before == 10.0 and r2.bands[0].brightness == "brightening"
+    assert r2.oi_trend == "rising"
+    assert r2.bands[0].persistence_rows == 4  # the gap ends the run

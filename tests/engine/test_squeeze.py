@@ -45,6 +45,8 @@ def test_heavier_side_and_even():
 def test_argument_checks():
     with pytest.raises(ValueError, match="long_row and short_row need one value per bin"):
         squeeze_summary(LONG[:5], SHORT, EDGES, 100.0)
+    with pytest.raises(ValueError, match="long_row and short_row must be finite"):
+        squeeze_summary(np.full(20, np.nan), SHORT, EDGES, 100.0)
     with pytest.raises(ValueError, match="price must be finite and > 0"):
         squeeze_summary(LONG, SHORT, EDGES, 0.0)
     with pytest.raises(ValueError, match=r"each percentage must lie in \(0, 100\)"):
