@@ -29,7 +29,7 @@ from .formulas import (
     maintenance_amounts,
 )
 from .params import MarketSeries, ModelParams
-from .results import LiquidationGrid, ReducedGrid
+from .results import LiquidationGrid, ReducedGrid, ReducedLayer
 from .squeeze import DEFAULT_SQUEEZE_PCTS, SqueezeLevel, SqueezeSummary, squeeze_summary
 from .window import DEFAULT_MAX_COLUMNS, DEFAULT_WARMUP_MS, column_layout, window_grid
 
@@ -57,6 +57,7 @@ __all__ = [
     "ModelParams",
     "LiquidationGrid",
     "ReducedGrid",
+    "ReducedLayer",
     "LiquidationFormula",
     "LINEAR",
     "INVERSE",

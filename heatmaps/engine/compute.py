@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
 
 from .formulas import LINEAR, LiquidationFormula, TierTable
 from .grid import BLOCK_ROWS, GridStream, level_entries, pending_series, row_scale, side_entries
-from .model import Ledger, build_ledger
+from .model import Ledger, build_ledger, realized_usd
 from .params import DEFAULT_LEVERAGE, DEFAULT_WEIGHTS, MarketSeries, ModelParams
 from .results import LiquidationGrid
 from .validate import check_bin_edges, check_prices
@@ -48,6 +49,7 @@ class MarketRun:
         lg = self.ledger
         self._levels = {"long": level_entries(lg, lg.long), "short": level_entries(lg, lg.short)}
         self._entries = {}
+        self.buckets: np.ndarray | None = None  # bucket indices drawn; None: all
         self.pending_long = pending_series(lg, self._levels["long"], self.scale)
         self.pending_short = pending_series(lg, self._levels["short"], self.scale)
 
@@ -55,16 +57,38 @@ class MarketRun:
     def n(self) -> int:
         return self.ledger.n
 
-    def stream(self, side: str, clamp: bool = True, block_rows: int = BLOCK_ROWS) -> GridStream:
-        """A fresh row stream of one side's grid ("long" or "short").
-
-        ``clamp=False`` leaves rounding residues (|x| ~ 1e-16 of the bin's
-        history, either sign) for a caller that clamps its own output.
-        """
+    def stream(self, side: str, block_rows: int = BLOCK_ROWS) -> GridStream:
+        """A fresh row stream of one side's grid ("long" or "short"), of the run's buckets."""
         if side not in self._entries:
             lv = getattr(self.ledger, side)
-            self._entries[side] = side_entries(self._levels[side], bin_index(self.edges, lv.price))
-        return GridStream(self.ledger, self._entries[side], self.nb, self.scale, clamp, block_rows)
+            bins = bin_index(self.edges, lv.price)
+            if self.buckets is not None:
+                # Levels of the other buckets are tracked (they shape the closing
+                # factors) but drawn in no bin.
+                bins = np.where(np.isin(lv.bucket, self.buckets), bins, -1)
+            self._entries[side] = side_entries(self._levels[side], bins)
+        return GridStream(self.ledger, self._entries[side], self.nb, self.scale, block_rows)
+
+    def realized(self, side: str) -> np.ndarray:
+        """USD liquidated by crossing at each step on one side, of the run's buckets."""
+        lg = self.ledger
+        if self.buckets is None:
+            return lg.realized_long if side == "long" else lg.realized_short
+        lv = getattr(lg, side)
+        return realized_usd(lv, lg.logc, lg.n, lv.realized & np.isin(lv.bucket, self.buckets))
+
+    def only_buckets(self, buckets) -> MarketRun:
+        """The same run (same ledger: the model ran with every bucket) drawing only ``buckets`` (indices).
+
+        Its grids are the part of the full grids that those buckets' levels
+        make up; the parts of disjoint bucket sets add up to the full grids.
+        """
+        view = copy.copy(self)
+        view.buckets = np.asarray(sorted(set(int(b) for b in buckets)), dtype=np.int64)
+        if len(view.buckets) and (view.buckets.min() < 0 or view.buckets.max() >= len(self.series.params.leverage)):
+            raise ValueError(f"bucket indices must lie in 0..{len(self.series.params.leverage) - 1}, got {list(view.buckets)}")
+        view._entries = {}
+        return view
 
     def full_grid(self, side: str) -> np.ndarray:
         """The whole T × bins grid of one side."""

@@ -44,13 +44,18 @@ def _strict_lower_ones(n: int) -> np.ndarray:
 
 
 class SideEntries:
-    """Difference-array entries of one side: (row, bin, ±weight), sorted by row."""
+    """Difference-array entries of one side: (row, bin, ±weight, ±1), sorted by row.
 
-    def __init__(self, rows: np.ndarray, bins: np.ndarray, weights: np.ndarray):
+    ``signs`` is +1 where a level enters a bin and -1 where it leaves: their
+    running sum is the exact number of levels alive in a bin.
+    """
+
+    def __init__(self, rows: np.ndarray, bins: np.ndarray, weights: np.ndarray, signs: np.ndarray):
         order = argsort_rows(rows)
         self.rows = rows[order]
         self.bins = bins[order]
         self.weights = weights[order]
+        self.signs = signs[order]
 
 
 def row_scale(ledger: Ledger) -> np.ndarray:
@@ -110,7 +115,7 @@ def level_entries(ledger: Ledger, lv: LevelSet) -> LevelEntries:
 
 
 def _diff_entries(ent: LevelEntries, bins: np.ndarray | None):
-    """(rows, bins, ±weights) of the adds and removes; ``bins`` per level (-1 = out of view) or None."""
+    """(rows, bins, ±weights, ±1) of the adds and removes; ``bins`` per level (-1 = out of view) or None."""
     if bins is None:
         b = np.zeros(len(ent.level), dtype=np.int64)
         add, end, w = ent.add, ent.end, ent.weight
@@ -119,7 +124,8 @@ def _diff_entries(ent: LevelEntries, bins: np.ndarray | None):
         keep = b >= 0
         add, end, w, b = ent.add[keep], ent.end[keep], ent.weight[keep], b[keep]
     rem = end >= 0
-    return np.concatenate([add, end[rem]]), np.concatenate([b, b[rem]]), np.concatenate([w, -w[rem]])
+    signs = np.concatenate([np.ones(len(add)), -np.ones(int(rem.sum()))])
+    return np.concatenate([add, end[rem]]), np.concatenate([b, b[rem]]), np.concatenate([w, -w[rem]]), signs
 
 
 def side_entries(ent: LevelEntries, bins: np.ndarray) -> SideEntries:
@@ -130,13 +136,16 @@ def side_entries(ent: LevelEntries, bins: np.ndarray) -> SideEntries:
 def pending_series(ledger: Ledger, ent: LevelEntries, scale: np.ndarray) -> np.ndarray:
     """USD of all pending levels of one side after every step (in view or not)."""
     n = ledger.n
-    rows, _, weights = _diff_entries(ent, None)
+    rows, _, weights, signs = _diff_entries(ent, None)
     diff = np.bincount(rows, weights=weights, minlength=n)[:n].astype(np.float64, copy=False)
     out = np.empty(n)
     bounds = np.append(ledger.segment_starts, n)
     for a, b in zip(bounds[:-1], bounds[1:]):
         np.cumsum(diff[a:b], out=out[a:b])
     out *= scale
+    # Nothing alive means exactly nothing pending (see GridStream._rows).
+    alive = np.cumsum(np.bincount(rows, weights=signs, minlength=n)[:n])
+    out[alive < 0.5] = 0.0
     # Removing a level subtracts exactly what adding it added, but the running
     # sum can leave a rounding residue of either sign where nothing is pending.
     np.maximum(out, 0.0, out=out)
@@ -152,7 +161,6 @@ class GridStream:
         entries: SideEntries,
         n_bins: int,
         scale: np.ndarray,
-        clamp: bool = True,
         block_rows: int = BLOCK_ROWS,
     ):
         if block_rows % _GROUP:
@@ -162,7 +170,6 @@ class GridStream:
         self.nb = n_bins
         self.entries = entries
         self.scale = scale
-        self.clamp = clamp
         self.starts = ledger.segment_starts
         self._start_rows = set(self.starts.tolist())
         # First entry of every row, so a block finds its entries without a search.
@@ -174,6 +181,7 @@ class GridStream:
         self._group_cell = (rows // g) * nb + entries.bins
         self.pos = 0
         self.carry = np.zeros(n_bins)
+        self.alive = np.zeros(n_bins)  # levels alive per bin after the last row produced
         self.dirty = None  # bins [lo, hi] that had a removal in this segment so far
 
     def _segment_start(self, row: int) -> int:
@@ -192,6 +200,8 @@ class GridStream:
         e = self.entries
         lo, hi = self._row_ptr[s], self._row_ptr[row]
         self.carry = np.bincount(e.bins[lo:hi], weights=e.weights[lo:hi], minlength=self.nb).astype(np.float64)
+        self.alive = np.bincount(e.bins[lo:hi], weights=e.signs[lo:hi], minlength=self.nb).astype(np.float64)
+        self.carry[self.alive < 0.5] = 0.0
         self.dirty = None
         self._mark_removals(lo, hi)
         self.pos = row
@@ -213,6 +223,7 @@ class GridStream:
         for x, y in zip(cuts[:-1], cuts[1:]):
             if x in self._start_rows:
                 self.carry = np.zeros(self.nb)
+                self.alive = np.zeros(self.nb)
                 self.dirty = None
             self._rows(x, y, out[x - a : y - a])
         self.pos = b
@@ -253,6 +264,7 @@ class GridStream:
         if groups > 1:
             offsets += _strict_lower_ones(groups) @ sums
         self.carry = offsets[-1] + sums[-1]
+
         scale = np.zeros(groups * g)
         scale[:m] = self.scale[x:y]
         mat = _AUG[None, :, :] * scale.reshape(groups, g, 1)
@@ -262,16 +274,45 @@ class GridStream:
         if whole < groups:
             # The last, partial group goes through a small temporary.
             out[whole * g :] = (mat[whole] @ d[whole])[: m - whole * g]
-        if self.clamp:
-            # A bin whose levels have all left holds the rounding residue of
-            # their adds and removes, which can be a hair below zero. Only bins
-            # that have seen a removal in this segment can be negative (sums of
-            # positive weights are positive), so only their range is clamped.
-            # A reducer passes clamp=False and clamps its much smaller output.
-            self._mark_removals(lo, hi)
-            if self.dirty is not None:
-                view = out[:, self.dirty[0] : self.dirty[1] + 1]
-                np.maximum(view, 0.0, out=view)
+        self._drop_residue(lo, hi, x, out)
+        # Bins whose levels have all left can hold a residue a hair below zero;
+        # only bins that have seen a removal in this segment can (sums of
+        # positive weights are positive), so only their range is clamped.
+        self._mark_removals(lo, hi)
+        if self.dirty is not None:
+            view = out[:, self.dirty[0] : self.dirty[1] + 1]
+            np.maximum(view, 0.0, out=view)
+
+    def _drop_residue(self, lo: int, hi: int, x: int, out: np.ndarray) -> None:
+        """Exactly 0 wherever no level is alive in a bin.
+
+        Adding a level's weight and later removing it leaves a rounding
+        residue (~1e-16 of what passed through) in the running sum. The model
+        says a bin with no level alive holds nothing, and band thresholds
+        (medians of a row's positive bins) must not count residue as
+        liquidity. Only bins with a removal in this block can empty here: their
+        alive counts are summed down this block's rows (a few columns), and
+        their empty cells zeroed. A bin still empty at the end of the block has
+        its running sum reset to 0, so no residue reaches later blocks.
+        """
+        if hi == lo:
+            return
+        e = self.entries
+        signs, bins = e.signs[lo:hi], e.bins[lo:hi]
+        removes = np.bincount(bins[signs < 0], minlength=self.nb)
+        # Only a bin with fewer levels alive at the block start than it loses
+        # in the block can empty inside it; the others are skipped cheaply.
+        touched = np.flatnonzero((removes > 0) & (self.alive - removes < 0.5))
+        if len(touched):
+            column = np.searchsorted(touched, bins)
+            mine = (column < len(touched)) & (touched[np.minimum(column, len(touched) - 1)] == bins)
+            m, k = len(out), len(touched)
+            changes = np.bincount((e.rows[lo:hi][mine] - x) * k + column[mine], weights=signs[mine], minlength=m * k)
+            alive = self.alive[touched] + np.cumsum(changes.reshape(m, k), axis=0)
+            rows, columns = np.nonzero(alive < 0.5)
+            out[rows, touched[columns]] = 0.0
+        self.alive += np.bincount(bins, weights=signs, minlength=self.nb)
+        self.carry[self.alive < 0.5] = 0.0
 
     def block(self, rows: int) -> np.ndarray:
         """Return the next ``rows`` rows as a new array and advance."""

@@ -40,6 +40,12 @@ __all__ = ["Ledger", "LevelSet", "build_ledger"]
 # neither the per-level weights (<= e**+300 × value) nor the row scales can
 # overflow or underflow in float64.
 SEGMENT_DEPTH = 300.0
+# The model page sets f = 0 when OI_{t-1} - Lq_t <= 0: the crossings took all
+# the open interest. When they took it all mathematically, the float sums of
+# the crossed quantities land a few ulps either side of OI_{t-1}, and the rule
+# would flip between "all gone" and "keep the rest" on rounding alone. A
+# remainder below this fraction of OI_{t-1} therefore counts as nothing left.
+EMPTIED_FRACTION = 1e-9
 # Carrying a level into a new segment is skipped once its remaining fraction
 # is below e**-700 (about 1e-304): its weight would be at or below float64's
 # smallest normal number, i.e. exactly what a step-by-step product gives: 0.
@@ -138,7 +144,7 @@ def _closing_factors(oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, l
     # every other step f is known now: with nothing crossed, Lq = 0; with OI not
     # falling and Lq <= lq_max < OI_{t-1}, D = 0 and f = 1.
     need = np.zeros(n, dtype=bool)
-    need[1:] = (lq_max[1:] > 0) & ((cur < prev) | (lq_max[1:] >= prev))
+    need[1:] = (lq_max[1:] > 0) & ((cur < prev) | (lq_max[1:] >= prev * (1 - EMPTIED_FRACTION)))
     with np.errstate(divide="ignore", invalid="ignore"):
         # The model page's expressions with Lq = 0, term for term.
         den = prev - 0.0
@@ -199,7 +205,7 @@ def _closing_factors(oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, l
             if k >= dead_below:
                 lq += group_amount[p] * exp(now - corr[k])
         den = o_prev - lq
-        if den <= 0:
+        if den <= EMPTIED_FRACTION * o_prev:
             fu = 0.0
         else:
             d = o_prev - o_cur - lq
@@ -242,6 +248,16 @@ def _segments(logc: np.ndarray, zero_rows: np.ndarray, n: int) -> np.ndarray:
             starts.append(z)
             s = z
     return np.unique(np.asarray(starts, dtype=np.int64))
+
+
+def realized_usd(lv: LevelSet, logc: np.ndarray, n: int, which: np.ndarray) -> np.ndarray:
+    """USD liquidated by crossing at each step, of the realized levels selected by ``which``.
+
+    A level crossed at step u holds q0 × the closing factors of steps t+1 .. u-1
+    (crossing comes before closing), worth that times its price.
+    """
+    amount = lv.value[which] * np.exp(logc[lv.cross[which] - 1] - logc[lv.t[which]])
+    return np.bincount(lv.cross[which], weights=amount, minlength=n)[:n].astype(np.float64)
 
 
 def build_ledger(series: MarketSeries) -> Ledger:
@@ -295,9 +311,7 @@ def build_ledger(series: MarketSeries) -> Ledger:
         # Crossing comes before closing in a step, so a level crossed at the
         # very step whose f is 0 is still liquidated with its quantity.
         lv.realized = (lv.cross < n) & (lv.cross <= next_zero)
-        r = lv.realized
-        amount = lv.value[r] * np.exp(logc[lv.cross[r] - 1] - logc[lv.t[r]])
-        realized[name] = np.bincount(lv.cross[r], weights=amount, minlength=n)[:n].astype(np.float64)
+        realized[name] = realized_usd(lv, logc, n, lv.realized)
 
     return Ledger(
         n=n,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LiquidationGrid", "ReducedGrid"]
+__all__ = ["LiquidationGrid", "ReducedGrid", "ReducedLayer"]
 
 
 def _arrays(obj, names, dtype):
@@ -75,6 +75,19 @@ class LiquidationGrid:
 
 
 @dataclass(frozen=True)
+class ReducedLayer:
+    """The part of a reduced window that one leverage bucket of one market makes up."""
+
+    market_index: int  # position of the market in the window's market list
+    bucket_index: int
+    leverage: float
+    long_grid: np.ndarray  # columns × bins (per-column maxima of this part)
+    short_grid: np.ndarray
+    realized_long: np.ndarray  # columns
+    realized_short: np.ndarray
+
+
+@dataclass(frozen=True)
 class ReducedGrid:
     """A displayed window at reduced resolution: at most N time columns.
 
@@ -100,6 +113,7 @@ class ReducedGrid:
     low: np.ndarray
     close: np.ndarray
     open_interest: np.ndarray
+    layers: tuple[ReducedLayer, ...] = ()  # per (market, bucket) parts, when asked for
 
     FIELDS = (
         "long_grid",

@@ -79,7 +79,6 @@ def stream_union(
     sink: Sink | None = None,
     block_rows: int = BLOCK_ROWS,
     bounds: Sequence[int] | None = None,
-    clamp: bool = True,
 ) -> None:
     """Sum the markets' grids over union rows, one block [a, b) at a time.
 
@@ -90,14 +89,13 @@ def stream_union(
     (warm-up rows are never materialised). The first market that has every
     row of a block writes straight into the buffers; the others are added.
     ``bounds`` (ascending union rows from 0 to len(union)) replaces the fixed
-    ``block_rows`` blocks, so a reducer can make blocks follow its columns;
-    ``clamp=False`` leaves rounding residues for the caller to clamp.
+    ``block_rows`` blocks, so a reducer can make blocks follow its columns.
     """
     n = len(union)
     nb = runs[0].nb
     streams = []
     for run, a in zip(runs, union.first):
-        st = {side: run.stream(side, clamp) for side in ("long", "short")}
+        st = {side: run.stream(side) for side in ("long", "short")}
         for s in st.values():
             s.seek(a)
         streams.append(st)

@@ -23,7 +23,7 @@ from .aggregate import prepare_markets
 from .compute import MarketRun
 from .grid import BLOCK_ROWS
 from .params import MarketSeries
-from .results import ReducedGrid
+from .results import ReducedGrid, ReducedLayer
 from .timeline import UnionRows, stream_union
 from .validate import check_bin_edges
 
@@ -110,11 +110,6 @@ class _ColumnReducer:
                 np.maximum(red[0], out[c0], out=red[0])
             out[run_cols] = red
 
-    def finish(self) -> None:
-        """Clamp rounding residues (the row streams leave them unclamped); NaN stays NaN."""
-        for out in (self.long, self.short):
-            np.maximum(out, 0.0, out=out)
-
 
 def window_grid(
     markets: MarketSeries | Sequence[MarketSeries],
@@ -125,6 +120,7 @@ def window_grid(
     warmup_ms: int = DEFAULT_WARMUP_MS,
     max_columns: int = DEFAULT_MAX_COLUMNS,
     interval_ms: int | None = None,
+    bucket_layers: bool = False,
 ) -> ReducedGrid:
     """One market (or several, aggregated) over ``[start, end)`` (epoch ms), at most ``max_columns`` columns.
 
@@ -136,6 +132,12 @@ def window_grid(
     (see :class:`~.results.ReducedGrid`). For an aggregate, the price columns
     are those of the first market with a row at each step and open interest is
     the sum over the markets with a row.
+
+    With ``bucket_layers``, the result also holds one :class:`~.results.ReducedLayer`
+    per (market, leverage bucket): the part of the grids and realized
+    liquidations that bucket's levels on that market make up (the model still
+    runs with every bucket; the parts add up to the totals, the reduced grids'
+    per-column maxima excepted). A page shows a subset by adding parts.
     """
     if isinstance(markets, MarketSeries):
         markets = [markets]
@@ -158,8 +160,7 @@ def window_grid(
     columns = (union.open_time - start) // width
     reducer = _ColumnReducer(columns, n_columns, nb)
     if len(union):
-        stream_union(runs, union, reducer.buffers, reducer, bounds=reducer.bounds(), clamp=False)
-        reducer.finish()
+        stream_union(runs, union, reducer.buffers, reducer, bounds=reducer.bounds())
 
     steps = np.bincount(columns, minlength=n_columns).astype(np.int64)
     has = steps > 0
@@ -188,11 +189,29 @@ def window_grid(
     def gather(attr, how="sum"):
         return union.gather(per_run(attr), how)
 
+    layers = []
+    if bucket_layers and len(union):
+        for i, run in enumerate(runs):
+            for k in range(len(run.series.params.leverage)):
+                # This market drawing bucket k alone; the other markets drawing nothing.
+                views = [r.only_buckets([k] if j == i else []) for j, r in enumerate(runs)]
+                part = _ColumnReducer(columns, n_columns, nb)
+                stream_union(views, union, part.buffers, part, bounds=part.bounds())
+                layers.append(ReducedLayer(
+                    market_index=i,
+                    bucket_index=k,
+                    leverage=float(run.series.params.leverage[k]),
+                    long_grid=part.long,
+                    short_grid=part.short,
+                    realized_long=col_sum(union.gather([v.realized("long") for v in views])),
+                    realized_short=col_sum(union.gather([v.realized("short") for v in views])),
+                ))
+
     return ReducedGrid(
         long_grid=reducer.long,
         short_grid=reducer.short,
-        realized_long=col_sum(union.gather([r.ledger.realized_long for r in runs])),
-        realized_short=col_sum(union.gather([r.ledger.realized_short for r in runs])),
+        realized_long=col_sum(union.gather([r.realized("long") for r in runs])),
+        realized_short=col_sum(union.gather([r.realized("short") for r in runs])),
         pending_long=col_last(gather("pending_long")),
         pending_short=col_last(gather("pending_short")),
         bin_edges=edges,
@@ -203,4 +222,5 @@ def window_grid(
         low=col_reduce(gather("low", "first"), np.minimum),
         close=col_last(gather("close", "first")),
         open_interest=col_last(gather("open_interest")),
+        layers=tuple(layers),
     )

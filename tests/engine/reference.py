@@ -68,8 +68,13 @@ def reference_model(
     default_long_share=0.5,
     taker_buy_volume=None,
     volume=None,
+    only_bucket=None,
 ):
-    """Return a dict of lists: long_grid, short_grid (T × bins), realized_*, pending_*, f, remaining_q."""
+    """Return a dict of lists: long_grid, short_grid (T × bins), realized_*, pending_*, f, remaining_q.
+
+    With ``only_bucket`` (a bucket index) the grids, realized and pending
+    outputs count that bucket's levels only; the model still runs with all.
+    """
     n = len(high)
     nb = len(edges) - 1
     k = len(leverage)
@@ -86,17 +91,22 @@ def reference_model(
         # Quantity left pending after each step's crossing (what f then scales).
         "remaining_q": [0.0] * n,
     }
-    pending = []  # each level: [side, price, quantity, bin]
+    pending = []  # each level: [side, price, quantity, bin, bucket]
+
+    def shown(bucket):
+        return only_bucket is None or bucket == only_bucket
+
     for t in range(n):
         if t >= 1:
             # 1. Crossing: levels created before t whose price the candle reached.
             lq = 0.0
             still = []
             for lv in pending:
-                side, price, q, _ = lv
+                side, price, q, _, bucket = lv
                 hit = price >= low[t] if side == "long" else price <= high[t]
                 if hit:
-                    out["realized_" + side][t] += q * price
+                    if shown(bucket):
+                        out["realized_" + side][t] += q * price
                     lq += q
                 else:
                     still.append(lv)
@@ -104,7 +114,9 @@ def reference_model(
             out["remaining_q"][t] = sum(lv[2] for lv in pending)
             # 2. Closing: the fall in OI not explained by liquidations, pro rata.
             prev = open_interest[t - 1]
-            if prev - lq <= 0:
+            # The engine's documented reading of "<= 0": a remainder below a
+            # billionth of the open interest is rounding (see model.EMPTIED_FRACTION).
+            if prev - lq <= 1e-9 * prev:
                 f = 0.0
             else:
                 d = max(0.0, prev - open_interest[t] - lq)
@@ -134,9 +146,11 @@ def reference_model(
                         if price is None or q <= 0:
                             continue
                         b = bisect.bisect_right(edges, price) - 1
-                        pending.append([side, price, q, b if 0 <= b < nb else -1])
+                        pending.append([side, price, q, b if 0 <= b < nb else -1, j])
         # Snapshot after the step.
-        for side, price, q, b in pending:
+        for side, price, q, b, bucket in pending:
+            if not shown(bucket):
+                continue
             out["pending_" + side][t] += q * price
             if b >= 0:
                 out[side + "_grid"][t][b] += q * price

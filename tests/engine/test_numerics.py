@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heatmaps.engine import liquidation_grid
+from heatmaps.engine import default_bin_edges, liquidation_grid
 from heatmaps.engine.model import SEGMENT_DEPTH
-from tests.engine.helpers import assert_matches_reference, run_reference
+from tests.engine.helpers import assert_matches_reference, okx_sol_5m, run_reference
 
 YEAR = 105_120
 EDGES = np.geomspace(50.0, 200.0, 41)
@@ -135,3 +135,37 @@ def test_the_short_versions_do_cross_grid_scale_restarts():
     for oi, at_least in ((_geometric_decay_oi(1000, 700.0), 3), (_sawtooth_oi(1000), 2)):
         run = MarketRun(MarketSeries(h, lo, c, oi).checked(), EDGES)
         assert len(run.ledger.segment_starts) >= at_least
+
+
+def test_crossings_that_take_all_open_interest_empty_the_pool_whatever_the_rounding():
+    # Found by hypothesis: every position opened at step 19 is short but for a
+    # 1e-101 sliver of longs; step 20's spike crosses every short. The crossed
+    # quantity equals the open interest mathematically, while its float sum lands
+    # an ulp either side of it. Both implementations read that as "nothing left".
+    n = 30
+    c = np.where(np.arange(n) < 20, 1.0, np.exp(0.5))
+    h, lo = c.copy(), c.copy()
+    oi = np.zeros(n)
+    oi[19], oi[20] = 1.0, 0.5
+    vol = np.zeros(n)
+    vol[19] = 1.0
+    tb = np.zeros(n)
+    tb[19] = 1.186423719217906e-101
+    edges = default_bin_edges(lo, h, 20)
+    r = liquidation_grid(h, lo, c, oi, edges, taker_buy_volume=tb, volume=vol, default_long_share=0.4)
+    ref = run_reference(h, lo, c, oi, edges, taker_buy_volume=tb, volume=vol, default_long_share=0.4)
+    assert_matches_reference(r, ref)
+    assert r.closing_factor[20] == 0.0
+    assert not r.long_grid[20:].any() and r.pending_long[20] == 0.0
+
+
+def test_bins_left_by_every_level_are_exactly_zero_on_real_data():
+    # Levels entering and leaving a bin leave a rounding residue in a running
+    # sum; the grid must show exactly 0 there, or band thresholds (medians of
+    # positive bins) would count residue as liquidity.
+    steps = okx_sol_5m()
+    edges = default_bin_edges(steps["low"], steps["high"], 400)
+    r = liquidation_grid(steps["high"], steps["low"], steps["close"], steps["open_interest"], edges)
+    for grid in (r.long_grid, r.short_grid):
+        positive = grid[grid > 0]
+        assert positive.min() > 1e-6 * grid.max()
