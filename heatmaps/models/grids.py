@@ -65,6 +65,12 @@ class GridSnapshot(models.Model):
     params = models.JSONField(help_text="Model parameters and thresholds used.")
     analysis = models.JSONField(help_text="Bands, OI confirmation and squeeze summary at the last step (see heatmaps/analysis.py).")
     arrays = models.BinaryField(help_text="Compressed .npz of the grids and their axes.")
+    # Kept apart from ``arrays`` so the default view never fetches them: only a
+    # page that filters leverage buckets or exchanges reads the parts.
+    layers = models.BinaryField(
+        blank=True, default=b"",
+        help_text="Compressed .npz of the per (market, leverage bucket) parts of the grids, empty when not stored.",
+    )
 
     class Meta:
         ordering = ["market", "coin", "interval"]
