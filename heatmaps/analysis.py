@@ -55,7 +55,7 @@ def current_snapshot(*, market: Market | None = None, coin: str = "", interval: 
     is its own snapshot; the reference method (fixed 50/50, the heatmap page's
     default) is preferred, then any other, so readers never get an arbitrary one.
     """
-    snapshots = GridSnapshot.objects.defer("arrays")
+    snapshots = GridSnapshot.objects.defer("arrays", "layers")
     snapshots = snapshots.filter(market=market) if market is not None else snapshots.filter(market__isnull=True, coin=coin)
     if interval:
         snapshots = snapshots.filter(interval=interval)

@@ -39,7 +39,7 @@ from heatmaps.engine import (
 )
 from heatmaps.grid_inputs import StepArrays, market_steps
 from heatmaps.models import GridSnapshot, LongShareMethod, Market
-from heatmaps.models.grids import pack_arrays
+from heatmaps.models.grids import pack_arrays, pack_layers
 from heatmaps.reading import analysis_from_reading
 from liqsite.exchanges import INTERVAL_SECONDS
 from liqsite.exchanges.registry import plugin_class
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 STORED_STEPS = 4032
 BINS = 400
 # Bumped when the computation changes in a way stored digests cannot see.
-COMPUTE_VERSION = 1
+COMPUTE_VERSION = 2
 READING = ReadingSettings()
 
 
@@ -139,10 +139,21 @@ def _window(steps_list: Sequence[StepArrays], interval: str) -> tuple[int, int]:
     return start, end
 
 
+def _first_market_values(steps_list: Sequence[StepArrays], times: np.ndarray, field: str) -> np.ndarray:
+    """``field`` at each time from the first market (in order) that has a step there, as the engine picks prices."""
+    out = np.full(len(times), np.nan)
+    for steps in reversed(steps_list):
+        at = np.searchsorted(steps.open_time, times)
+        found = (at < len(steps)) & (steps.open_time[np.minimum(at, len(steps) - 1)] == times)
+        out[found] = getattr(steps, field)[at[found]]
+    return out
+
+
 def _store(
-    *, market: Market | None, coin: str, interval: str, method: str, record: dict,
+    *, markets: Sequence[Market], coin: str, interval: str, method: str, record: dict,
     series: Sequence[MarketSeries], steps_list: Sequence[StepArrays],
 ) -> ComputeOutcome:
+    market = None if coin else markets[0]
     target = market.symbol if market else coin
     digest = _digest(record, series)
     scope = {"market": market, "coin": coin, "interval": interval, "long_share_method": method}
@@ -155,7 +166,7 @@ def _store(
     edges = default_bin_edges(np.concatenate([s.low for s in shown]), np.concatenate([s.high for s in shown]), BINS)
     reduced = window_grid(
         list(series), edges, start=start, end=end, max_columns=STORED_STEPS,
-        interval_ms=INTERVAL_SECONDS[interval] * 1000,
+        interval_ms=INTERVAL_SECONDS[interval] * 1000, bucket_layers=True,
     )
     present = reduced.column_steps > 0
     long_grid = reduced.long_grid[present]
@@ -177,8 +188,18 @@ def _store(
         "realized_short": reduced.realized_short[present].astype(np.float32),
         "pending_long": reduced.pending_long[present].astype(np.float32),
         "pending_short": reduced.pending_short[present].astype(np.float32),
+        "open": _first_market_values(steps_list, times, "open"),
+        "high": reduced.high[present],
+        "low": reduced.low[present],
         "close": close,
         "open_interest": open_interest,
+        # Index of the per (market, bucket) parts; the parts are in ``layers``.
+        "layer_market_id": np.asarray([markets[layer.market_index].pk for layer in reduced.layers], dtype=np.int64),
+        "layer_leverage": np.asarray([layer.leverage for layer in reduced.layers], dtype=np.float64),
+    }
+    layers = {
+        f"layer_{name}": np.stack([getattr(layer, name)[present] for layer in reduced.layers]).astype(np.float32)
+        for name in ("long_grid", "short_grid", "realized_long", "realized_short")
     }
     values = {
         "computed_at": timezone.now(),
@@ -190,9 +211,10 @@ def _store(
         "params": record,
         "analysis": analysis_from_reading(reading, squeeze, times, interval),
         "arrays": pack_arrays(arrays),
+        "layers": pack_layers(layers),
     }
     with transaction.atomic():
-        GridSnapshot.objects.update_or_create(**scope, defaults=values)
+        GridSnapshot.objects.defer("arrays", "layers").update_or_create(**scope, defaults=values)
     return ComputeOutcome(target, interval, method, "stored", f"{len(times)} steps × {BINS} bins")
 
 
@@ -208,7 +230,7 @@ def market_compute(market_id: int) -> list[ComputeOutcome]:
                 outcomes.append(ComputeOutcome(market.symbol, interval, method, "skipped", "fewer than 2 steps with open interest"))
                 continue
             outcomes.append(_store(
-                market=market, coin="", interval=interval, method=method,
+                markets=[market], coin="", interval=interval, method=method,
                 record=_params_record(params, method, interval, [market]),
                 series=[_series(steps, params, method)], steps_list=[steps],
             ))
@@ -239,7 +261,7 @@ def coin_compute(coin: str) -> list[ComputeOutcome]:
             record = _params_record(params[0], method, interval, [m for m, _ in parts])
             series = [_series(s, p, method) for (_, s), p in zip(parts, params, strict=True)]
             outcomes.append(_store(
-                market=None, coin=coin, interval=interval, method=method, record=record,
+                markets=[m for m, _ in parts], coin=coin, interval=interval, method=method, record=record,
                 series=series, steps_list=[s for _, s in parts],
             ))
     return outcomes

@@ -22,11 +22,19 @@ from liqsite.exchanges.intervals import INTERVAL_CHOICES
 #   long_grid     float32 (T, B)  USD of pending long levels per bin after each step
 #   short_grid    float32 (T, B)
 #   realized_long, realized_short, pending_long, pending_short  float32 (T,)
-#   close, open_interest          float64 (T,)   the inputs the pages draw beside the grid
+#   open, high, low, close        float64 (T,)   the candles drawn over the grid (for a coin:
+#                                                the first market with a step, as the engine picks)
+#   open_interest                 float64 (T,)   base units (summed over a coin's markets)
+#   layer_market_id int64 (P,), layer_leverage float64 (P,)   index of the parts kept in ``layers``
+# and in ``GridSnapshot.layers`` (its own blob, read only by pages that filter):
+#   layer_long_grid, layer_short_grid float32 (P, T, B); layer_realized_long, layer_realized_short float32 (P, T)
 ARRAY_NAMES = (
     "times", "bin_edges", "long_grid", "short_grid", "realized_long", "realized_short",
     "pending_long", "pending_short", "close", "open_interest",
 )
+# Written by the compute task; readers fall back when a snapshot lacks them.
+OPTIONAL_ARRAY_NAMES = ("open", "high", "low", "layer_market_id", "layer_leverage")
+LAYER_NAMES = ("layer_long_grid", "layer_short_grid", "layer_realized_long", "layer_realized_short")
 
 
 def pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
@@ -34,7 +42,17 @@ def pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
     if missing:
         raise ValueError(f"grid arrays missing: {', '.join(sorted(missing))}")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{name: arrays[name] for name in ARRAY_NAMES})
+    names = [*ARRAY_NAMES, *(name for name in OPTIONAL_ARRAY_NAMES if name in arrays)]
+    np.savez_compressed(buffer, **{name: arrays[name] for name in names})
+    return buffer.getvalue()
+
+
+def pack_layers(layers: dict[str, np.ndarray]) -> bytes:
+    missing = set(LAYER_NAMES) - set(layers)
+    if missing:
+        raise ValueError(f"grid layers missing: {', '.join(sorted(missing))}")
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{name: layers[name] for name in LAYER_NAMES})
     return buffer.getvalue()
 
 

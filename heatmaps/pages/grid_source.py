@@ -5,13 +5,16 @@ needs only some of them (per-layer grids only when a filter asks for them),
 and an .npz member is decompressed only when read, so pages go through
 :class:`GridSource` instead.
 
-Per-layer grids (optional, written by the compute task when it can) split the
-total grid into parts that add up to it, so a page can show a subset of
-leverage buckets or exchanges by adding stored parts, never recomputing::
+Per-layer grids (written by the compute task) split the total grid into parts
+that add up to it, so a page can show a subset of leverage buckets or
+exchanges by adding stored parts, never recomputing. The index of the layers
+is in the snapshot's ``arrays``; the layer grids themselves are in its
+separate ``layers`` field, fetched from the database only when a filter reads
+them::
 
-    layer_market_id      int64   (P,)       market of each layer
-    layer_leverage       float64 (P,)       leverage bucket of each layer; 0 = all buckets together
-    layer_long_grid      float32 (P, T, B)
+    layer_market_id      int64   (P,)       market of each layer             (arrays)
+    layer_leverage       float64 (P,)       leverage bucket of each layer; 0 = all buckets together   (arrays)
+    layer_long_grid      float32 (P, T, B)                                     (layers)
     layer_short_grid     float32 (P, T, B)
     layer_realized_long  float32 (P, T)
     layer_realized_short float32 (P, T)
@@ -20,6 +23,7 @@ leverage buckets or exchanges by adding stored parts, never recomputing::
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,18 +32,42 @@ LAYER_ARRAYS = ("layer_long_grid", "layer_short_grid", "layer_realized_long", "l
 
 
 class GridSource:
-    """The arrays of one stored snapshot, each decompressed on first use."""
+    """The arrays of one stored snapshot, each decompressed on first use.
 
-    def __init__(self, blob: bytes):
+    ``layers`` fetches the separate blob of layer grids (a zero-argument
+    callable returning bytes); it is called only when a layer grid is read.
+    """
+
+    def __init__(self, blob: bytes, layers: Callable[[], bytes] | None = None):
         self._archive = np.load(io.BytesIO(bytes(blob)), allow_pickle=False)
+        self._fetch_layers = layers
+        self._layer_archive = None
         self._loaded: dict[str, np.ndarray] = {}
 
+    def _archive_of(self, name: str):
+        if name in self._archive.files:
+            return self._archive
+        if name in LAYER_ARRAYS and self._fetch_layers is not None and "layer_market_id" in self._archive.files:
+            if self._layer_archive is None:
+                blob = self._fetch_layers()
+                if not blob:
+                    return None
+                self._layer_archive = np.load(io.BytesIO(bytes(blob)), allow_pickle=False)
+            return self._layer_archive if name in self._layer_archive.files else None
+        return None
+
     def __contains__(self, name: str) -> bool:
-        return name in self._archive.files
+        if name in self._archive.files:
+            return True
+        # Layer grids count as present when the index says the snapshot has them.
+        return name in LAYER_ARRAYS and self._fetch_layers is not None and "layer_market_id" in self._archive.files
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._loaded:
-            self._loaded[name] = self._archive[name]
+            archive = self._archive_of(name)
+            if archive is None:
+                raise KeyError(name)
+            self._loaded[name] = archive[name]
         return self._loaded[name]
 
     def get(self, name: str) -> np.ndarray | None:
@@ -47,6 +75,8 @@ class GridSource:
 
     def close(self) -> None:
         self._archive.close()
+        if self._layer_archive is not None:
+            self._layer_archive.close()
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> GridSource:

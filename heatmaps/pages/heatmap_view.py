@@ -67,7 +67,10 @@ def heatmap_view(target: Target, query: ViewQuery) -> HeatmapView:
         layers, resolved, window, chart_json = cached
         return HeatmapView(target, resolved, choice, window, chart_json, layers, markets, _filtered(resolved))
 
-    source = GridSource(GridSnapshot.objects.values_list("arrays", flat=True).get(pk=snapshot.pk))
+    source = GridSource(
+        GridSnapshot.objects.values_list("arrays", flat=True).get(pk=snapshot.pk),
+        layers=lambda: GridSnapshot.objects.values_list("layers", flat=True).get(pk=snapshot.pk),
+    )
     try:
         layers = stored_layers(source)
         resolved, market_ids, included = _apply_filters(choice.query, layers, markets, snapshot)

@@ -65,7 +65,7 @@ def target_snapshots(target: Target) -> list[GridSnapshot]:
         rows = GridSnapshot.objects.filter(market=target.market)
     else:
         rows = GridSnapshot.objects.filter(market=None, coin=target.coin)
-    return list(rows.defer("arrays"))
+    return list(rows.defer("arrays", "layers"))
 
 
 @dataclass(frozen=True)
