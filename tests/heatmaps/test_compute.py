@@ -135,3 +135,22 @@ def test_each_exchange_brings_its_liquidation_formula(btc):
     assert (liquidation_formula(btc).contract, liquidation_formula(btc).maintenance_basis) == ("linear", "liquidation")
     assert liquidation_formula(bybit).maintenance_basis == "entry"
     assert (liquidation_formula(bybit_inverse).contract, liquidation_formula(bybit_inverse).maintenance_basis) == ("inverse", "liquidation")
+
+
+def test_candles_and_bucket_parts_are_stored_beside_the_grid(btc):
+    from heatmaps.models.grids import unpack_arrays
+
+    market_compute(btc.pk)
+    snapshot = GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed")
+    arrays = snapshot.load_arrays()
+    steps = market_steps(btc, "15m")
+    for name in ("open", "high", "low", "close"):
+        np.testing.assert_array_equal(arrays[name], getattr(steps, name), err_msg=name)
+    assert list(arrays["layer_market_id"]) == [btc.pk] * 5
+    assert list(arrays["layer_leverage"]) == [5.0, 10.0, 25.0, 50.0, 100.0]
+    layers = unpack_arrays(snapshot.layers)
+    assert layers["layer_long_grid"].shape == (5, snapshot.steps, 400)
+    for name in ("long_grid", "short_grid", "realized_long", "realized_short"):
+        total = arrays[name].astype(np.float64)
+        parts = layers[f"layer_{name}"].astype(np.float64).sum(axis=0)
+        np.testing.assert_allclose(parts, total, rtol=1e-5, atol=1e-5 * total.max(), err_msg=name)
