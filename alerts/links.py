@@ -8,7 +8,6 @@ page ever breaks on a missing URL.
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,13 +17,11 @@ MARKET_HEATMAP = "heatmaps:market_heatmap"
 COIN_HEATMAP = "heatmaps:coin_heatmap"
 
 
-def heatmap_path(
-    *, market_id: int | None = None, coin: str = "", interval: str = "", method: str = "", at: datetime | str | None = None,
-) -> str:
-    """Path of the heatmap of a market or coin; ``interval``, ``method`` and ``at`` pin the view an alert saw.
+def heatmap_path(*, market_id: int | None = None, coin: str = "", interval: str = "", method: str = "") -> str:
+    """Path of the live heatmap of a market or coin; ``interval`` and ``method`` pin the grid a rule watched.
 
-    ``at`` (the grid's last step) is for the page to show the map as of the
-    alert; a page that does not know the parameter ignores it.
+    The map *as it was* when an alert fired is a frozen share link instead
+    (see ``alerts.services.evaluation.frozen_view_url``).
     """
     name, argument = (MARKET_HEATMAP, market_id) if market_id else (COIN_HEATMAP, coin)
     try:
@@ -36,8 +33,6 @@ def heatmap_path(
         query["interval"] = interval
     if method:
         query["method"] = method
-    if at:
-        query["at"] = at if isinstance(at, str) else at.isoformat()
     return f"{path}?{urlencode(query)}" if query else path
 
 

@@ -38,6 +38,9 @@ from alerts.models import Alert, AlertRule
 from alerts.selectors import grid_for
 from heatmaps.analysis import largest_band
 from heatmaps.models import GridSnapshot, Market
+from heatmaps.pages.query import BadQuery, ViewQuery
+from heatmaps.pages.shares import create_share_link
+from heatmaps.pages.snapshots import coin_target, market_target
 
 log = logging.getLogger(__name__)
 Kind = AlertRule.Kind
@@ -48,8 +51,10 @@ class Finding:
     episode_key: str
     summary: str
     details: dict
-    heatmap_url: str
+    heatmap_url: str  # the live heatmap view the rule watched
     usd: float = 0.0
+    interval: str = ""  # the grid the finding was read from, to freeze that view
+    method: str = ""
 
 
 @dataclass
@@ -120,8 +125,9 @@ def band_findings(rule: AlertRule, grid: GridSnapshot, label: str) -> list[Findi
             episode_key=f"band:{grid.interval}:{grid.long_share_method}:{band['side']}:{band['since']}",
             summary=summary, details=details, usd=band["usd"],
             heatmap_url=absolute(heatmap_path(
-                market_id=grid.market_id, coin=grid.coin, interval=grid.interval, method=grid.long_share_method, at=analysis.get("as_of"),
+                market_id=grid.market_id, coin=grid.coin, interval=grid.interval, method=grid.long_share_method,
             )),
+            interval=grid.interval, method=grid.long_share_method,
         ))
     return sorted(found, key=lambda finding: finding.usd, reverse=True)
 
@@ -149,9 +155,26 @@ def surge_findings(rule: AlertRule, market: Market | None, coin: str, grid: Grid
         details=details,
         heatmap_url=absolute(heatmap_path(
             market_id=market.pk if market else None, coin=coin, interval=grid.interval if grid else "",
-            method=grid.long_share_method if grid else "", at=change.end,
+            method=grid.long_share_method if grid else "",
         )),
+        interval=grid.interval if grid else "", method=grid.long_share_method if grid else "",
     )]
+
+
+def frozen_view_url(*, owner, market: Market | None, coin: str, finding: Finding) -> str:
+    """A frozen share link (the owner's, revocable) of the view the finding was read from: the heatmap
+    as it was when the alert fired, which later computations do not change. The live view when none can be made."""
+    if not finding.interval:
+        return finding.heatmap_url
+    target = market_target(market.pk) if market else coin_target(coin)
+    try:
+        link = create_share_link(
+            owner=owner, target=target, query=ViewQuery(interval=finding.interval, method=finding.method), frozen=True,
+        )
+    except BadQuery as error:
+        log.warning("no frozen view for alert %s: %s", finding.episode_key, error)
+        return finding.heatmap_url
+    return absolute(link.get_absolute_url())
 
 
 def claim(rule: AlertRule, finding: Finding, *, market: Market | None, coin: str) -> tuple[str, Alert | None]:
@@ -168,8 +191,10 @@ def claim(rule: AlertRule, finding: Finding, *, market: Market | None, coin: str
             cooled = Q(last_fired_at__isnull=True) | Q(last_fired_at__lt=now - rule.cooldown)
             if not AlertRule.objects.filter(cooled, pk=rule.pk, paused=False).update(last_fired_at=now):
                 raise _Quiet
+            alert.heatmap_url = frozen_view_url(owner=rule.user, market=market, coin=coin, finding=finding)
+            alert.details = {**alert.details, "live_url": finding.heatmap_url}
             alert.message = alert_email_queue(alert=alert, rule=rule)
-            alert.save(update_fields=["message"])
+            alert.save(update_fields=["message", "heatmap_url", "details"])
     except IntegrityError:
         return "taken", None
     except _Quiet:

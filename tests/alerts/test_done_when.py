@@ -92,3 +92,11 @@ def test_the_real_pipeline_refresh_compute_evaluate_sends_one_email(smtp_server,
     compute_market_grids.delay(market.pk)  # stored again: evaluated again, same band episode
     assert len(smtp_server.messages) == 1
     assert Alert.objects.count() == 1 and OutboxMessage.objects.get().status == "sent"
+
+    # The email links to the map as it was when the alert fired: a frozen share link anyone can open.
+    alert = Alert.objects.get()
+    text, _ = bodies(smtp_server.messages[0])
+    assert "/s/" in alert.heatmap_url and alert.heatmap_url in text
+    shared = Client().get(alert.heatmap_url.removeprefix("http://127.0.0.1:8000"))
+    assert shared.status_code == 200 and "BTCUSDT" in shared.content.decode()
+    assert "satoshi" not in shared.content.decode()
