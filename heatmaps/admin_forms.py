@@ -76,7 +76,7 @@ class MarketForm(forms.ModelForm):
             if error.permanent:
                 self.add_error("symbol", str(error))
             else:
-                raise forms.ValidationError(f"Could not check {symbol} with {exchange.label} right now ({error}); try again.")
+                raise forms.ValidationError(f"Could not check {symbol} with {exchange.label} right now ({error}); try again.") from error
         except LookupError as error:
             self.add_error("exchange", str(error))
         return cleaned

@@ -6,7 +6,6 @@ import random
 
 from celery import shared_task
 from django.conf import settings
-
 from django.db import transaction
 
 from heatmaps.compute import coin_compute, market_compute

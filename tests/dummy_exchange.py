@@ -25,8 +25,8 @@ from liqsite.exchanges import (
     ExchangePlugin,
     Instrument,
     OpenInterestPoint,
+    http,
 )
-from liqsite.exchanges import http
 from liqsite.exchanges.http import ExchangeHttp, ResponseReader, fetch_windows, floor_ms, to_ms
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django import template
 
@@ -37,7 +37,7 @@ def when(value):
     if not isinstance(value, datetime):
         return "–"
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M")
 
 

@@ -73,7 +73,7 @@ async def run_connection(planned: PlannedStream) -> tuple[str, int]:
         raise
     except ExchangeError as error:
         reason = f"refused message: {error}"
-    except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as error:
+    except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as error:
         reason = f"{type(error).__name__}: {error}"
     finally:
         if pinger is not None:

@@ -53,7 +53,7 @@ async def collect(
         try:
             await asyncio.wait_for(stop.wait(), timeout=replan_seconds)
             break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
     await _stop_all(tasks)
     return len(planned)

@@ -6,7 +6,6 @@ from django.db import models
 from django.utils import timezone
 
 from liqsite.exchanges import INTERVAL_SECONDS, ExchangePlugin
-from liqsite.exchanges.intervals import INTERVAL_CHOICES
 from liqsite.exchanges.registry import installed_plugins, plugin_class
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
-
 from django.utils import timezone
 
 from heatmaps.liquidation_selectors import liquidation_coverage_gaps

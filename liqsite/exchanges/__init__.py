@@ -5,8 +5,8 @@
 
 from liqsite.exchanges.base import PLUGIN_API_VERSION, ExchangePlugin
 from liqsite.exchanges.errors import ExchangeError
-from liqsite.exchanges.streams import LiquidationStream
 from liqsite.exchanges.intervals import INTERVAL_SECONDS, INTERVALS, interval_delta
+from liqsite.exchanges.streams import LiquidationStream
 from liqsite.exchanges.types import (
     Candle,
     FundingRatePoint,

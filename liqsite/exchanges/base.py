@@ -92,7 +92,7 @@ class ExchangePlugin(abc.ABC):
         """Long share of accounts at ``interval``, or the nearest cadence kept."""
         return ()
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: plugins without connections need nothing here
         """Release network resources; called when the core is done with the plugin."""
 
     def __enter__(self):

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from liqsite.exchanges import Candle, ExchangeError, FundingRatePoint, Instrument, LiquidationEvent, LongShortPoint, OpenInterestPoint
+from liqsite.exchanges import Candle, FundingRatePoint, Instrument, LiquidationEvent, LongShortPoint, OpenInterestPoint
 from liqsite.exchanges.http import ResponseReader
 
 EXCHANGE = "Binance USDⓈ-M"

@@ -23,8 +23,8 @@ from liqsite.exchanges import (
     LongShortPoint,
     MarginTier,
     OpenInterestPoint,
+    http,
 )
-from liqsite.exchanges import http
 from liqsite.exchanges.http import ExchangeHttp, ResponseReader, ceil_ms, fetch_windows, floor_ms, to_ms
 from liqsite.exchanges.streams import LiquidationStream
 from plugins.binance import parse

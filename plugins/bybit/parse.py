@@ -11,7 +11,16 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from liqsite.exchanges import Candle, ExchangeError, FundingRatePoint, Instrument, LiquidationEvent, LongShortPoint, MarginTier, OpenInterestPoint
+from liqsite.exchanges import (
+    Candle,
+    ExchangeError,
+    FundingRatePoint,
+    Instrument,
+    LiquidationEvent,
+    LongShortPoint,
+    MarginTier,
+    OpenInterestPoint,
+)
 from liqsite.exchanges.http import ResponseReader
 
 EXCHANGE = "Bybit"

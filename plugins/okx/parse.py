@@ -13,7 +13,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from liqsite.exchanges import Candle, ExchangeError, FundingRatePoint, Instrument, LiquidationEvent, LongShortPoint, MarginTier, OpenInterestPoint
+from liqsite.exchanges import (
+    Candle,
+    ExchangeError,
+    FundingRatePoint,
+    Instrument,
+    LiquidationEvent,
+    LongShortPoint,
+    MarginTier,
+    OpenInterestPoint,
+)
 from liqsite.exchanges.http import ResponseReader
 
 EXCHANGE = "OKX"

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.alerts.factories import make_market
+from tests.alerts.smtp import smtp_server  # noqa: F401 - a fixture, shared with every alerts test
 
 PASSWORD = "correct horse battery staple"
 

@@ -7,7 +7,7 @@ computation does.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import transaction
@@ -15,7 +15,7 @@ from django.db import transaction
 from heatmaps.models import Exchange, GridSnapshot, Market, OpenInterest
 from heatmaps.models.grids import pack_arrays
 
-T0 = datetime(2026, 6, 26, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 6, 26, 0, 0, tzinfo=UTC)
 
 
 def make_market(symbol="BTCUSDT", base="BTC", plugin="sample") -> Market:

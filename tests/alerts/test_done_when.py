@@ -15,7 +15,7 @@ from alerts.tasks import evaluate_market_rules
 from heatmaps.models import Candle, Exchange, Market
 from heatmaps.refresh import market_refresh
 from tests.alerts.factories import band, store_grid
-from tests.alerts.smtp import bodies, smtp_server  # noqa: F401 - fixture
+from tests.alerts.smtp import bodies
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

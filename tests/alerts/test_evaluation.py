@@ -125,7 +125,7 @@ def test_a_paused_rule_stays_quiet_and_fires_once_resumed(owner, market, evaluat
 
 
 def test_a_rule_paused_while_its_alert_is_being_claimed_sends_nothing(owner, market):
-    rule = cluster_rule(owner, market)
+    cluster_rule(owner, market)
     step(market, usd=2e6)
     real_claim = evaluation.claim
 

@@ -14,7 +14,7 @@ from alerts.models import AlertRule, OutboxMessage
 from alerts.services.outbox import MAX_ATTEMPTS, outbox_message_queue, outbox_message_send, outbox_sweep
 from alerts.tasks import send_outbox_message, sweep_outbox
 from tests.alerts.factories import T0, band, store_grid
-from tests.alerts.smtp import bodies, free_port, smtp_server, use_smtp  # noqa: F401 - fixture
+from tests.alerts.smtp import bodies, free_port, use_smtp
 
 pytestmark = pytest.mark.django_db
 Status = OutboxMessage.Status

@@ -35,7 +35,7 @@ async def run_against_server(planned_for, messages, *, connections: int, receive
             await socket.send(message)
         try:
             received.append(await asyncio.wait_for(socket.recv(), timeout=0.2))
-        except (asyncio.TimeoutError, Exception):
+        except (TimeoutError, Exception):
             pass
         await socket.close(code=1011, reason="replay over")
 

@@ -10,7 +10,8 @@ import pytest
 
 from liqsite.exchanges import Candle, ExchangeError, FundingRatePoint, Instrument, LongShortPoint, OpenInterestPoint
 from liqsite.exchanges.testing import Expected, PluginContractTests, json_response, query, recorded
-from plugins.binance import parse, plugin as binance_plugin
+from plugins.binance import parse
+from plugins.binance import plugin as binance_plugin
 from plugins.binance.plugin import BinanceExchange
 from tests.plugins.conftest import fixture_json, fixture_path
 

@@ -11,7 +11,8 @@ import pytest
 from liqsite.exchanges import Candle, ExchangeError, FundingRatePoint, Instrument, LongShortPoint, OpenInterestPoint
 from liqsite.exchanges.http import ResponseReader
 from liqsite.exchanges.testing import Expected, PluginContractTests, ReplayTransport, fake_clock, json_response, query, recorded
-from plugins.bybit import parse, plugin as bybit_plugin
+from plugins.bybit import parse
+from plugins.bybit import plugin as bybit_plugin
 from plugins.bybit.plugin import BybitExchange
 from tests.plugins.conftest import fixture_json, fixture_path
 

@@ -17,7 +17,8 @@ import pytest
 from liqsite.exchanges import Candle, ExchangeError, FundingRatePoint, Instrument, LongShortPoint, OpenInterestPoint
 from liqsite.exchanges.http import ResponseReader
 from liqsite.exchanges.testing import Expected, PluginContractTests, ReplayTransport, fake_clock, json_response, query, recorded
-from plugins.okx import parse, plugin as okx_plugin
+from plugins.okx import parse
+from plugins.okx import plugin as okx_plugin
 from plugins.okx.plugin import OkxExchange
 from tests.plugins.conftest import fixture_json, fixture_path
 
