@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "template_partials",
     "heatmaps",
     "alerts",
-    "accounts",
+    "liqsite.accounts",
 ]
 
 MIDDLEWARE = [

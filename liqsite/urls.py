@@ -4,6 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("heatmaps.urls")),
-    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("liqsite.accounts.urls")),
     path("", include("alerts.urls")),
 ]

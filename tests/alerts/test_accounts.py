@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from accounts import throttle
+from liqsite.accounts import throttle
 from alerts.models import OutboxMessage
 from tests.alerts.conftest import PASSWORD
 

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import LoginForm, OutboxPasswordResetForm, SignupForm
+from liqsite.accounts.forms import LoginForm, OutboxPasswordResetForm, SignupForm
 
 
 @sensitive_post_parameters("password1", "password2")

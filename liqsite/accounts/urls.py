@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import views
+from liqsite.accounts import views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    name = "accounts"
+    name = "liqsite.accounts"
+    label = "accounts"
     verbose_name = "Accounts"
 
     def ready(self):
@@ -10,6 +11,6 @@ class AccountsConfig(AppConfig):
         # give it the same throttle as the site's log-in page.
         from django.contrib import admin
 
-        from accounts.forms import AdminLoginForm
+        from liqsite.accounts.forms import AdminLoginForm
 
         admin.site.login_form = AdminLoginForm

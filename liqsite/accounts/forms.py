@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Use
 from django.core.exceptions import ValidationError
 from django.template import loader
 
-from accounts.throttle import LoginThrottle
+from liqsite.accounts.throttle import LoginThrottle
 from alerts.models import OutboxMessage
 from alerts.services.outbox import outbox_message_queue
 
