@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   - install, migrate, load the bundled sample exchange, start worker + beat + web server
-#   make test  - install (with test tools) and run the whole test suite
+#   make test  - install (with test tools), lint and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -27,10 +27,12 @@ run: setup
 	$(PY) manage.py run_local $(ADDR)
 
 test: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	$(PY) bench/engine_bench.py
+	$(PY) bench/pages_bench.py
 
 clean:
 	rm -rf $(VENV) var
