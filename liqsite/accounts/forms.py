@@ -9,9 +9,9 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Use
 from django.core.exceptions import ValidationError
 from django.template import loader
 
-from liqsite.accounts.throttle import LoginThrottle
 from alerts.models import OutboxMessage
 from alerts.services.outbox import outbox_message_queue
+from liqsite.accounts.throttle import LoginThrottle, reset_email_allowed
 
 
 class SignupForm(UserCreationForm):
@@ -56,6 +56,10 @@ class OutboxPasswordResetForm(PasswordResetForm):
     """
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+        if not reset_email_allowed(to_email):
+            # Past the limit nothing is sent, and the page reads the same as for
+            # any address, so the limit tells nobody whether the address has an account.
+            return
         context = {**context, "site_url": settings.SITE_URL}
         outbox_message_queue(
             kind=OutboxMessage.Kind.PASSWORD_RESET,

@@ -34,6 +34,17 @@ def _key(kind: str, value: str) -> str:
     return f"login-fail:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
+def _bump(key: str, window: int) -> int:
+    """Count one more event in a fixed window; returns the new count."""
+    if cache.add(key, 1, window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, window)
+        return 1
+
+
 @dataclass(frozen=True)
 class LoginThrottle:
     username: str
@@ -57,11 +68,7 @@ class LoginThrottle:
 
     def record_failure(self) -> None:
         for key in self._keys.values():
-            if not cache.add(key, 1, WINDOW_SECONDS):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.add(key, 1, WINDOW_SECONDS)
+            _bump(key, WINDOW_SECONDS)
 
     def record_success(self) -> None:
         # Forget the account's failures once its password was given; the
@@ -71,3 +78,30 @@ class LoginThrottle:
     @staticmethod
     def message() -> str:
         return MESSAGE.format(username=USERNAME_LIMIT, address=ADDRESS_LIMIT, minutes=WINDOW_SECONDS // 60)
+
+
+# Password-reset emails: a rate limit so the form cannot flood an inbox or be
+# used to send mail at volume from this server.
+RESET_EMAIL_LIMIT = 3      # reset emails per address ...
+RESET_ADDRESS_LIMIT = 10   # ... and requests per client address ...
+RESET_WINDOW_SECONDS = 60 * 60  # ... within an hour
+
+RESET_MESSAGE = (
+    "Too many password-reset requests from your network: we allow {address} per hour. "
+    "Please wait and try again; an email already sent stays valid."
+)
+
+
+def reset_request_allowed(request) -> bool:
+    """Count a reset request from the client's address; False past the limit."""
+    address = request.META.get("REMOTE_ADDR") or "unknown"
+    return _bump(_key("reset-addr", address), RESET_WINDOW_SECONDS) <= RESET_ADDRESS_LIMIT
+
+
+def reset_email_allowed(email: str) -> bool:
+    """Count a reset email to ``email``; False past the limit (then none is sent, and the page says the same)."""
+    return _bump(_key("reset-mail", email.strip().casefold()), RESET_WINDOW_SECONDS) <= RESET_EMAIL_LIMIT
+
+
+def reset_message() -> str:
+    return RESET_MESSAGE.format(address=RESET_ADDRESS_LIMIT)

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from liqsite.accounts import throttle
 from liqsite.accounts.forms import LoginForm, OutboxPasswordResetForm, SignupForm
 
 
@@ -49,6 +50,14 @@ class PasswordResetView(auth.PasswordResetView):
     subject_template_name = "accounts/emails/password_reset_subject.txt"
     email_template_name = "accounts/emails/password_reset_body.txt"
     html_email_template_name = "accounts/emails/password_reset_body.html"
+
+    def form_valid(self, form):
+        if not throttle.reset_request_allowed(self.request):
+            form.add_error(None, throttle.reset_message())
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
 
 
 login_view = LoginView.as_view()

@@ -10,8 +10,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from liqsite.accounts import throttle
 from alerts.models import OutboxMessage
+from liqsite.accounts import throttle
 from tests.alerts.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +136,20 @@ def test_nav_shows_log_in_to_visitors_and_watchlist_alerts_log_out_to_users(owne
     assert 'href="/accounts/login/"' in visitor and 'href="/watchlist/"' not in visitor
     member = owner_client.get(reverse("heatmaps:market_list")).content.decode()
     assert 'href="/watchlist/"' in member and 'href="/alerts/"' in member and 'action="/accounts/logout/"' in member
+
+
+def test_password_reset_is_rate_limited_per_address_and_per_client(owner, django_capture_on_commit_callbacks):
+    from liqsite.accounts import throttle
+
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(throttle.RESET_EMAIL_LIMIT + 2):
+            assert client.post(reverse("password_reset"), {"email": "owner@example.com"}).status_code == 302
+    # Past the per-address limit nothing more is sent, and the page still reads the same.
+    assert len(mail.outbox) == throttle.RESET_EMAIL_LIMIT
+    for _ in range(throttle.RESET_ADDRESS_LIMIT - throttle.RESET_EMAIL_LIMIT - 2):
+        assert client.post(reverse("password_reset"), {"email": "nobody@example.com"}).status_code == 302
+    refused = client.post(reverse("password_reset"), {"email": "someone@example.com"})
+    assert refused.status_code == 429 and "10 per hour" in refused.content.decode()
+    elsewhere = Client(REMOTE_ADDR="192.0.2.7").post(reverse("password_reset"), {"email": "someone@example.com"})
+    assert elsewhere.status_code == 302
