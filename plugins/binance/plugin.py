@@ -17,7 +17,6 @@ from liqsite.exchanges import (
     INTERVAL_SECONDS,
     INTERVALS,
     Candle,
-    ExchangePlugin,
     FundingRatePoint,
     Instrument,
     LongShortPoint,
@@ -25,7 +24,8 @@ from liqsite.exchanges import (
     OpenInterestPoint,
     http,
 )
-from liqsite.exchanges.http import ExchangeHttp, ResponseReader, ceil_ms, fetch_windows, floor_ms, to_ms
+from liqsite.exchanges.http import ResponseReader, ceil_ms, fetch_windows, floor_ms, to_ms
+from liqsite.exchanges.http_plugin import HttpExchangePlugin
 from liqsite.exchanges.streams import LiquidationStream
 from plugins.binance import parse
 from plugins.binance.tiers import bundled_tiers
@@ -49,7 +49,7 @@ def _kline_weight(limit: int) -> int:
     return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
 
 
-class BinanceExchange(ExchangePlugin):
+class BinanceExchange(HttpExchangePlugin):
     """Binance USDⓈ-M perpetuals: candles with taker-buy volume, OI, funding, long/short, tiers, liquidations."""
 
     label = "Binance USDⓈ-M"
@@ -57,20 +57,13 @@ class BinanceExchange(ExchangePlugin):
     intervals = INTERVALS
     # Shown beside Binance liquidations on pages.
     liquidation_notice = parse.FORCE_ORDER_NOTICE
-    default_settings = {
-        "base_url": "https://fapi.binance.com",
-        # 0 backfills as far as each endpoint allows; a positive number caps a new market's backfill.
-        "max_backfill_days": 0,
-    }
+    default_settings = {**HttpExchangePlugin.default_settings, "base_url": "https://fapi.binance.com"}
+    unwrap = staticmethod(parse.unwrap)
 
     def __init__(self, settings=None, *, transport=None):
         super().__init__(settings, transport=transport)
-        self.http = ExchangeHttp(self.label, self.settings["base_url"], transport=transport, unwrap=parse.unwrap)
         self._instruments: list[Instrument] | None = None
         self._listed_ms: dict[str, int] = {}
-
-    def close(self) -> None:
-        self.http.close()
 
     def _get(self, path, params, parser, *, weight=1, limiter=_WEIGHT):
         body = self.http.get_json(path, params, weight=weight, limiter=limiter)
@@ -85,24 +78,14 @@ class BinanceExchange(ExchangePlugin):
     def margin_tiers(self, symbol: str) -> Sequence[MarginTier]:
         return bundled_tiers(symbol)
 
-    # --- where a fetch starts -----------------------------------------------------
-    def _start_ms(self, symbol: str, since: datetime | None, earliest_ms: int | None = None) -> int:
-        """``since``, or for a new market the listing time; never before ``earliest`` or the backfill cap."""
-        now = http.utc_now()
-        if since is not None:
-            start = to_ms(since)
-        else:
-            self.instrument(symbol)  # an unknown symbol is a permanent error before any paging
-            start = self._listed_ms.get(symbol, to_ms(now - timedelta(days=365)))
-        floors = [earliest_ms] if earliest_ms is not None else []
-        if self.settings["max_backfill_days"]:
-            floors.append(to_ms(now - timedelta(days=self.settings["max_backfill_days"])))
-        return max([start, *floors])
+    def listed_ms(self, symbol: str) -> int | None:
+        self.instrument(symbol)
+        return self._listed_ms.get(symbol)
 
     # --- series -------------------------------------------------------------------
     def candles(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[Candle]]:
         step = INTERVAL_SECONDS[interval] * 1000
-        start = floor_ms(self._start_ms(symbol, since), step)
+        start = floor_ms(self.start_ms(symbol, since), step)
 
         def fetch(lo, hi):
             params = {"symbol": symbol, "interval": interval, "startTime": lo, "endTime": hi - 1, "limit": KLINE_LIMIT}
@@ -117,7 +100,7 @@ class BinanceExchange(ExchangePlugin):
         now = http.utc_now()
         # Only the latest 30 days exist; start one period inside that edge.
         earliest_ms = ceil_ms(to_ms(now - STATS_HISTORY), step) + step
-        start = floor_ms(self._start_ms(symbol, since, earliest_ms), step)
+        start = floor_ms(self.start_ms(symbol, since, earliest_ms), step)
         keep_every = INTERVAL_SECONDS[interval] * 1000
 
         def fetch(lo, hi):
@@ -136,7 +119,7 @@ class BinanceExchange(ExchangePlugin):
 
     def funding_rates(self, symbol: str, since: datetime | None) -> Iterable[Sequence[FundingRatePoint]]:
         # Funding has its own cadence (8h, 4h, 1h): page by cursor, not by window.
-        start = self._start_ms(symbol, since)
+        start = self.start_ms(symbol, since)
         now_ms = to_ms(http.utc_now())
         while start <= now_ms:
             params = {"symbol": symbol, "startTime": start, "limit": FUNDING_LIMIT}

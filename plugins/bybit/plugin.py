@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from liqsite.exchanges import (
     INTERVAL_SECONDS,
     Candle,
     ExchangeError,
-    ExchangePlugin,
     FundingRatePoint,
     Instrument,
     LongShortPoint,
@@ -27,7 +26,8 @@ from liqsite.exchanges import (
     OpenInterestPoint,
     http,
 )
-from liqsite.exchanges.http import ExchangeHttp, ResponseReader, fetch_windows, floor_ms, to_ms
+from liqsite.exchanges.http import ResponseReader, fetch_windows, floor_ms, to_ms
+from liqsite.exchanges.http_plugin import HttpExchangePlugin
 from liqsite.exchanges.streams import LiquidationStream
 from plugins.bybit import parse
 
@@ -48,7 +48,7 @@ SUBSCRIBE_BATCH = 10  # topics per subscribe request
 _REQUESTS = http.shared_limiter("bybit:requests", 300, 5)
 
 
-class BybitExchange(ExchangePlugin):
+class BybitExchange(HttpExchangePlugin):
     """Bybit linear and inverse perpetuals: candles, OI (inverse converted to base), funding, long/short, risk limits, liquidations."""
 
     label = "Bybit"
@@ -57,20 +57,13 @@ class BybitExchange(ExchangePlugin):
     maintenance_basis = {"linear": "entry", "inverse": "liquidation"}
     description = "Bybit v5 linear (USDT/USDC) and inverse perpetuals over the public REST API; liquidations from allLiquidation."
     intervals = tuple(KLINE_INTERVAL)
-    default_settings = {
-        "base_url": "https://api.bybit.com",
-        # 0 backfills as far as each endpoint allows; a positive number caps a new market's backfill.
-        "max_backfill_days": 0,
-    }
+    default_settings = {**HttpExchangePlugin.default_settings, "base_url": "https://api.bybit.com"}
+    unwrap = staticmethod(parse.unwrap)
 
     def __init__(self, settings=None, *, transport=None):
         super().__init__(settings, transport=transport)
-        self.http = ExchangeHttp(self.label, self.settings["base_url"], transport=transport, unwrap=parse.unwrap)
         self._known: dict[str, Instrument] = {}
         self._launched: dict[str, int] = {}
-
-    def close(self) -> None:
-        self.http.close()
 
     def _get(self, path, params, parser, **options):
         result = self.http.get_json(path, params, limiter=_REQUESTS)
@@ -122,14 +115,9 @@ class BybitExchange(ExchangePlugin):
                      for floor, t in zip(floors, tiers))
 
     # --- where a fetch starts -----------------------------------------------------
-    def _start_ms(self, symbol: str, since: datetime | None, earliest: datetime | None = None) -> int:
-        now = http.utc_now()
+    def listed_ms(self, symbol: str) -> int | None:
         self.instrument(symbol)  # category, launch time, and a permanent error for an unknown symbol
-        start = to_ms(since) if since is not None else self._launched.get(symbol, to_ms(now - timedelta(days=365)))
-        floors = [to_ms(earliest)] if earliest else []
-        if self.settings["max_backfill_days"]:
-            floors.append(to_ms(now - timedelta(days=self.settings["max_backfill_days"])))
-        return max([start, *floors])
+        return self._launched.get(symbol)
 
     # --- series -------------------------------------------------------------------
     def _klines(self, symbol: str, interval_code: str, lo: int, hi: int) -> list[Candle]:
@@ -139,7 +127,7 @@ class BybitExchange(ExchangePlugin):
 
     def candles(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[Candle]]:
         step = INTERVAL_SECONDS[interval] * 1000
-        start = floor_ms(self._start_ms(symbol, since), step)
+        start = floor_ms(self.start_ms(symbol, since), step)
         return fetch_windows(lambda lo, hi: self._klines(symbol, KLINE_INTERVAL[interval], lo, hi),
                              start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * KLINE_LIMIT,
                              since_ms=to_ms(since) if since else None)
@@ -151,7 +139,7 @@ class BybitExchange(ExchangePlugin):
     def open_interest(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[OpenInterestPoint]]:
         period = STATS_PERIOD[interval]
         step = PERIOD_SECONDS[period] * 1000
-        start = floor_ms(self._start_ms(symbol, since), step)
+        start = floor_ms(self.start_ms(symbol, since), step)
         inverse = self._category(symbol) == "inverse"
         contract_size = self.instrument(symbol).contract_size
         kline_code = KLINE_INTERVAL[{"5min": "5m", "15min": "15m", "30min": "30m", "1h": "1h", "4h": "4h", "1d": "1d"}[period]]
@@ -170,7 +158,7 @@ class BybitExchange(ExchangePlugin):
     def long_short_ratios(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[LongShortPoint]]:
         period = STATS_PERIOD[interval]
         step = PERIOD_SECONDS[period] * 1000
-        start = floor_ms(self._start_ms(symbol, since, RATIO_EARLIEST), step)
+        start = floor_ms(self.start_ms(symbol, since, to_ms(RATIO_EARLIEST)), step)
 
         def fetch(lo, hi):
             params = {"category": self._category(symbol), "symbol": symbol, "period": period,
@@ -182,7 +170,7 @@ class BybitExchange(ExchangePlugin):
 
     def funding_rates(self, symbol: str, since: datetime | None) -> Iterable[Sequence[FundingRatePoint]]:
         # Funding settles every 8h, 4h or 1h: windows of 200 hours hold at most one page.
-        start = self._start_ms(symbol, since)
+        start = self.start_ms(symbol, since)
 
         def fetch(lo, hi):
             params = {"category": self._category(symbol), "symbol": symbol, "startTime": lo, "endTime": hi - 1, "limit": FUNDING_LIMIT}

@@ -20,7 +20,6 @@ from liqsite.exchanges import (
     INTERVAL_SECONDS,
     Candle,
     ExchangeError,
-    ExchangePlugin,
     FundingRatePoint,
     Instrument,
     LongShortPoint,
@@ -28,7 +27,8 @@ from liqsite.exchanges import (
     OpenInterestPoint,
     http,
 )
-from liqsite.exchanges.http import ExchangeHttp, ResponseReader, fetch_windows, floor_ms, to_ms
+from liqsite.exchanges.http import ResponseReader, fetch_windows, floor_ms, to_ms
+from liqsite.exchanges.http_plugin import HttpExchangePlugin
 from liqsite.exchanges.streams import LiquidationStream
 from plugins.okx import parse
 
@@ -49,26 +49,19 @@ _FUNDING = http.shared_limiter("okx:funding-rate-history", 5, 2)
 _PUBLIC = http.shared_limiter("okx:public", 5, 2)
 
 
-class OkxExchange(ExchangePlugin):
+class OkxExchange(HttpExchangePlugin):
     """OKX perpetual swaps: candles, OI, funding, long/short, position tiers, liquidations."""
 
     label = "OKX"
     description = "OKX v5 perpetual swaps (USDT- and coin-margined) over the public REST API; liquidations from liquidation-orders."
     intervals = tuple(BAR)
-    default_settings = {
-        "base_url": "https://www.okx.com",
-        # 0 backfills as far as each endpoint allows; a positive number caps a new market's backfill.
-        "max_backfill_days": 0,
-    }
+    default_settings = {**HttpExchangePlugin.default_settings, "base_url": "https://www.okx.com"}
+    unwrap = staticmethod(parse.unwrap)
 
     def __init__(self, settings=None, *, transport=None):
         super().__init__(settings, transport=transport)
-        self.http = ExchangeHttp(self.label, self.settings["base_url"], transport=transport, unwrap=parse.unwrap)
         self._known: dict[str, Instrument] = {}
         self._extra: dict[str, dict] = {}
-
-    def close(self) -> None:
-        self.http.close()
 
     def _get(self, path, params, parser, *, limiter, **options):
         data = self.http.get_json(path, params, limiter=limiter)
@@ -114,20 +107,14 @@ class OkxExchange(ExchangePlugin):
         return tuple(self._get("/api/v5/public/position-tiers", params, parse.position_tiers, limiter=_PUBLIC,
                                units_to_notional=per_contract, inverse=instrument.contract_type == "inverse"))
 
-    # --- where a fetch starts -----------------------------------------------------
-    def _start_ms(self, symbol: str, since: datetime | None, earliest_ms: int | None = None) -> int:
-        now = http.utc_now()
+    def listed_ms(self, symbol: str) -> int | None:
         self.instrument(symbol)
-        start = to_ms(since) if since is not None else (self._extra.get(symbol, {}).get("listed_ms") or to_ms(now - timedelta(days=365)))
-        floors = [earliest_ms] if earliest_ms is not None else []
-        if self.settings["max_backfill_days"]:
-            floors.append(to_ms(now - timedelta(days=self.settings["max_backfill_days"])))
-        return max([start, *floors])
+        return self._extra.get(symbol, {}).get("listed_ms")
 
     # --- series -------------------------------------------------------------------
     def candles(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[Candle]]:
         step = INTERVAL_SECONDS[interval] * 1000
-        start = floor_ms(self._start_ms(symbol, since), step)
+        start = floor_ms(self.start_ms(symbol, since), step)
 
         def fetch(lo, hi):
             # ``before`` and ``after`` are exclusive: (lo - 1, hi) is the window [lo, hi).
@@ -142,7 +129,7 @@ class OkxExchange(ExchangePlugin):
         step = PERIOD_SECONDS[period] * 1000
         now_ms = to_ms(http.utc_now())
         earliest = floor_ms(now_ms, step) - (STATS_ENTRIES - 1) * step
-        start = floor_ms(self._start_ms(symbol, since, earliest), step)
+        start = floor_ms(self.start_ms(symbol, since, earliest), step)
         every = INTERVAL_SECONDS[interval] * 1000
 
         def fetch(lo, hi):
@@ -163,7 +150,7 @@ class OkxExchange(ExchangePlugin):
 
     def funding_rates(self, symbol: str, since: datetime | None) -> Iterable[Sequence[FundingRatePoint]]:
         now = http.utc_now()
-        start = self._start_ms(symbol, since, to_ms(now - FUNDING_HISTORY))
+        start = self.start_ms(symbol, since, to_ms(now - FUNDING_HISTORY))
 
         def fetch(lo, hi):
             params = {"instId": symbol, "before": lo - 1, "after": hi, "limit": PAGE_LIMIT}
