@@ -9,7 +9,7 @@ import numpy as np
 
 from .formulas import LINEAR, LiquidationFormula, TierTable
 from .grid import BLOCK_ROWS, GridStream, level_entries, pending_series, row_scale, side_entries
-from .model import Ledger, build_ledger, realized_usd
+from .model import Ledger, build_ledger, instant_usd, realized_usd
 from .params import DEFAULT_LEVERAGE, DEFAULT_WEIGHTS, MarketSeries, ModelParams
 from .results import LiquidationGrid
 from .validate import check_bin_edges, check_prices
@@ -75,7 +75,11 @@ class MarketRun:
         if self.buckets is None:
             return lg.realized_long if side == "long" else lg.realized_short
         lv = getattr(lg, side)
-        return realized_usd(lv, lg.logc, lg.n, lv.realized & np.isin(lv.bucket, self.buckets))
+        out = realized_usd(lv, lg.logc, lg.n, lv.realized & np.isin(lv.bucket, self.buckets))
+        inst = getattr(lg, "instant_" + side)
+        if inst is not None:
+            out = out + instant_usd(inst, lg.n, np.isin(inst.bucket, self.buckets))
+        return out
 
     def only_buckets(self, buckets) -> MarketRun:
         """The same run (same ledger: the model ran with every bucket) drawing only ``buckets`` (indices).
@@ -120,6 +124,8 @@ def liquidation_grid(
     taker_buy_volume=None,
     volume=None,
     open_time=None,
+    high_first=None,
+    half_life_steps: float | None = None,
 ) -> LiquidationGrid:
     """Run the liquidation model on one market and return its grids.
 
@@ -137,6 +143,9 @@ def liquidation_grid(
     * ``taker_buy_volume`` + ``volume``: use their ratio as σ on steps without
       ``long_share`` (the model page's optional rule; off unless both given).
     * ``open_time``: int64 ms step starts, copied to the result.
+    * ``high_first`` (per step 1 / 0 / -1) and ``half_life_steps``: the
+      intrabar crossing order and ageing options (:mod:`~.variants`; off
+      unless given).
 
     Raises ``ValueError`` with a precise message for any malformed input.
     """
@@ -148,9 +157,11 @@ def liquidation_grid(
         tiers=tiers,
         position_notional=position_notional,
         default_long_share=default_long_share,
+        half_life_steps=half_life_steps,
     )
     series = MarketSeries(
-        high, low, close, open_interest, open_time, long_share, taker_buy_volume, volume, params
+        high, low, close, open_interest, open_time, long_share, taker_buy_volume, volume, params,
+        high_first=high_first,
     ).checked()
     edges = check_bin_edges(bin_edges)
     run = MarketRun(series, edges)

@@ -32,6 +32,7 @@ import numpy as np
 from ._sorting import argsort_rows
 from .crossing import first_at_or_above, first_at_or_below
 from .params import MarketSeries
+from .variants import log_age_per_step, same_step_crossed
 
 __all__ = ["Ledger", "LevelSet", "build_ledger"]
 
@@ -99,6 +100,9 @@ class Ledger:
     segment_starts: np.ndarray  # rows where the grid scale restarts, ascending, starts with 0
     realized_long: np.ndarray
     realized_short: np.ndarray
+    # Intrabar option (see .variants): levels liquidated in their own step, never pending.
+    instant_long: LevelSet | None = None
+    instant_short: LevelSet | None = None
 
 
 def _level_set(entry_rows, dq, share, weights, prices, crossing) -> LevelSet:
@@ -123,12 +127,15 @@ def _level_set(entry_rows, dq, share, weights, prices, crossing) -> LevelSet:
     )
 
 
-def _closing_factors(oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, level_q: np.ndarray) -> np.ndarray:
+def _closing_factors(
+    oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, level_q: np.ndarray, log_age: float = 0.0
+) -> np.ndarray:
     """Closing factor f_u of every step, following the model page's step 2 exactly.
 
     ``level_*`` give every level's creation row, crossing row (n if never)
     and opening quantity, both sides together (step 2 only needs Lq, the
-    total quantity crossed).
+    total quantity crossed). ``log_age`` is the ageing option's log factor per
+    step (0 in the reference): crossed quantities are then the aged ones.
     """
     n = len(oi)
     f = np.ones(n)
@@ -160,7 +167,10 @@ def _closing_factors(oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, l
     known = f.copy()
     known[need_rows] = 1.0
     known_zero = known == 0
-    lk = accurate_cumsum(np.log(np.where(known_zero, 1.0, known)))
+    logs = np.log(np.where(known_zero, 1.0, known))
+    if log_age:
+        logs[1:] += log_age
+    lk = accurate_cumsum(logs)
     last_zero_known = np.maximum.accumulate(np.where(known_zero, np.arange(n), -1))
     need_count = np.cumsum(need)  # solved steps <= r
 
@@ -260,6 +270,26 @@ def realized_usd(lv: LevelSet, logc: np.ndarray, n: int, which: np.ndarray) -> n
     return np.bincount(lv.cross[which], weights=amount, minlength=n)[:n].astype(np.float64)
 
 
+def instant_usd(inst: LevelSet | None, n: int, which: np.ndarray | None = None) -> np.ndarray:
+    """USD of the levels liquidated in their own step (intrabar option), per step; zeros without it."""
+    if inst is None:
+        return np.zeros(n)
+    t, value = (inst.t, inst.value) if which is None else (inst.t[which], inst.value[which])
+    return np.bincount(t, weights=value, minlength=n)[:n].astype(np.float64)
+
+
+def _split_same_step(lv: LevelSet, crossed: np.ndarray) -> tuple[LevelSet, LevelSet]:
+    """(levels that become pending, levels liquidated in their own step)."""
+    def pick(mask):
+        return LevelSet(*(getattr(lv, name)[mask] for name in LevelSet.__dataclass_fields__))
+
+    inst = pick(crossed)
+    inst.cross = inst.t.copy()
+    inst.end = inst.t.copy()
+    inst.realized = np.ones(len(inst.t), dtype=bool)
+    return pick(~crossed), inst
+
+
 def build_ledger(series: MarketSeries) -> Ledger:
     """Run the model on one market's (already checked) rows and return its :class:`Ledger`."""
     h, lo, c, oi = series.high, series.low, series.close, series.open_interest
@@ -289,17 +319,27 @@ def build_ledger(series: MarketSeries) -> Ledger:
 
     longs = _level_set(rows, dq, s, w, long_prices, cross_long)
     shorts = _level_set(rows, dq, 1 - s, w, short_prices, cross_short)
+    instant = {"long": None, "short": None}
+    if series.high_first is not None:
+        longs, instant["long"] = _split_same_step(
+            longs, same_step_crossed("long", longs.t, longs.price, series.high_first, h, lo))
+        shorts, instant["short"] = _split_same_step(
+            shorts, same_step_crossed("short", shorts.t, shorts.price, series.high_first, h, lo))
+    log_age = log_age_per_step(params.half_life_steps)
 
     f = _closing_factors(
         oi,
         np.concatenate([longs.t, shorts.t]),
         np.concatenate([longs.cross, shorts.cross]),
         np.concatenate([longs.q0, shorts.q0]),
+        log_age,
     )
 
     zero_rows = np.flatnonzero(f == 0.0)
     with np.errstate(divide="ignore"):
         logf = np.where(f > 0, np.log(np.where(f > 0, f, 1.0)), 0.0)
+    if log_age:
+        logf[1:] += log_age
     logc = accurate_cumsum(logf)
 
     realized = {}
@@ -312,6 +352,8 @@ def build_ledger(series: MarketSeries) -> Ledger:
         # very step whose f is 0 is still liquidated with its quantity.
         lv.realized = (lv.cross < n) & (lv.cross <= next_zero)
         realized[name] = realized_usd(lv, logc, n, lv.realized)
+        if instant[name] is not None:
+            realized[name] = realized[name] + instant_usd(instant[name], n)
 
     return Ledger(
         n=n,
@@ -323,4 +365,6 @@ def build_ledger(series: MarketSeries) -> Ledger:
         segment_starts=_segments(logc, zero_rows, n) if n else np.zeros(0, dtype=np.int64),
         realized_long=realized["long"],
         realized_short=realized["short"],
+        instant_long=instant["long"],
+        instant_short=instant["short"],
     )

@@ -22,6 +22,7 @@ from .validate import (
     check_same_length,
     check_taker,
 )
+from .variants import check_half_life, check_high_first
 
 __all__ = ["ModelParams", "MarketSeries", "DEFAULT_LEVERAGE", "DEFAULT_WEIGHTS", "DEFAULT_MMR"]
 
@@ -47,6 +48,8 @@ class ModelParams:
     tiers: TierTable | None = None
     position_notional: tuple[float | None, ...] | float | None = None
     default_long_share: float = 0.5
+    # Ageing of untouched levels (an option, off in the reference; see .variants).
+    half_life_steps: float | None = None
 
     def __post_init__(self):
         # Normalise sequences to tuples so the dataclass stays hashable and frozen.
@@ -67,6 +70,7 @@ class ModelParams:
         check_buckets(self.leverage, self.weights, mmr if self.tiers is None else (0.0,) * k)
         if not (0.0 <= float(self.default_long_share) <= 1.0):
             raise ValueError(f"default long_share must lie in [0, 1], got {self.default_long_share!r}")
+        object.__setattr__(self, "half_life_steps", check_half_life(self.half_life_steps))
 
     def to_dict(self) -> dict:
         """JSON-ready description of the parameters (stored beside a grid, shown on its page)."""
@@ -83,6 +87,7 @@ class ModelParams:
                 else self.position_notional
             ),
             "default_long_share": float(self.default_long_share),
+            "half_life_steps": self.half_life_steps,
             # The per-bucket terms actually used, after any tier lookup.
             "effective": {side: {"mmr": m.tolist(), "amount_ratio": r.tolist()} for side, (m, r) in terms.items()},
         }
@@ -104,7 +109,9 @@ class MarketSeries:
     markets and to cut windows; ``liquidation_grid`` works without it.
     ``long_share`` may hold NaN for steps without a reading.
     ``taker_buy_volume`` and ``volume`` switch on the documented taker-ratio
-    long share for steps without ``long_share``.
+    long share for steps without ``long_share``. ``high_first`` (per step: 1
+    high first, 0 low first, -1 unknown) switches on the intrabar crossing
+    order option (see :mod:`.variants`).
     """
 
     high: np.ndarray
@@ -116,6 +123,7 @@ class MarketSeries:
     taker_buy_volume: np.ndarray | None = None
     volume: np.ndarray | None = None
     params: ModelParams = field(default_factory=ModelParams)
+    high_first: np.ndarray | None = None
 
     def checked(self) -> MarketSeries:
         """Return a copy with every array validated and converted (raises ``ValueError``)."""
@@ -125,7 +133,8 @@ class MarketSeries:
         ot = None if self.open_time is None else check_open_time(self.open_time, n)
         ls = None if self.long_share is None else check_long_share(self.long_share, n, self.params.default_long_share)
         tb, v = check_taker(self.taker_buy_volume, self.volume, n)
-        return MarketSeries(h, lo, c, oi, ot, ls, tb, v, self.params)
+        hf = None if self.high_first is None else check_high_first(self.high_first, n)
+        return MarketSeries(h, lo, c, oi, ot, ls, tb, v, self.params, high_first=hf)
 
     def __len__(self) -> int:
         return len(self.high)
@@ -146,6 +155,7 @@ class MarketSeries:
             cut(self.taker_buy_volume),
             cut(self.volume),
             self.params,
+            high_first=cut(self.high_first),
         )
 
     def long_share_series(self) -> np.ndarray:
