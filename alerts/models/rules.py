@@ -14,8 +14,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
-from alerts.formatting import usd as _usd
 from alerts.models.targets import Target
+from heatmaps.formatting import usd as _usd
 from liqsite.exchanges.intervals import INTERVAL_CHOICES
 
 

@@ -32,11 +32,11 @@ from django.utils import timezone
 
 from alerts import oi
 from alerts.emails import alert_email_queue
-from alerts.formatting import pct, price, usd
 from alerts.links import absolute, heatmap_path
 from alerts.models import Alert, AlertRule
 from alerts.selectors import grid_for
 from heatmaps.analysis import largest_band
+from heatmaps.formatting import pct, price, usd
 from heatmaps.models import GridSnapshot, Market
 from heatmaps.pages.query import BadQuery, ViewQuery
 from heatmaps.pages.shares import create_share_link

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from heatmaps.templatetags.heatmap_format import usd
+from heatmaps.formatting import usd
 
 SQUEEZE_STEPS = ("1", "2", "5", "10")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.http import QueryDict
 
 from heatmaps import charts
+from heatmaps.formatting import usd
 from heatmaps.models import ShareLink
 from heatmaps.pages.heatmap_view import HeatmapView, heatmap_view, view_base, view_currency
 from heatmaps.pages.query import BadQuery, ViewQuery, parse_view_query
 from heatmaps.pages.readings import squeeze_rows
 from heatmaps.pages.snapshots import Target, coin_target, market_target
 from heatmaps.pages.window import HeatmapWindow
-from heatmaps.templatetags.heatmap_format import usd
 
 
 def create_share_link(*, owner, target: Target, query: ViewQuery, frozen: bool) -> ShareLink:
