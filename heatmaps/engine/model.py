@@ -205,7 +205,7 @@ def _closing_factors(
     corr = [0.0]  # corr[k]: sum of log f over the first k solved steps
     dead_below = 0  # groups with k below this were created before a solved f = 0 step
     solved = []
-    for u, o_prev, o_cur, a, b in zip(
+    for _row, o_prev, o_cur, a, b in zip(
         need_rows.tolist(), oi[need_rows - 1].tolist(), oi[need_rows].tolist(), ptr, ptr_end
     ):
         now = corr[-1]

@@ -92,7 +92,6 @@ def stream_union(
     ``block_rows`` blocks, so a reducer can make blocks follow its columns.
     """
     n = len(union)
-    nb = runs[0].nb
     streams = []
     for run, a in zip(runs, union.first):
         st = {side: run.stream(side) for side in ("long", "short")}
