@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
+from heatmaps.accuracy.service import BacktestUnavailable, due_market_ids, market_backtest
 from heatmaps.compute import coin_compute, market_compute
 from heatmaps.models import Market
 from heatmaps.refresh import RefreshFailed, market_refresh
@@ -69,4 +71,34 @@ def refresh_active_markets() -> int:
     expires = settings.LIQSITE_REFRESH_SECONDS * 0.8
     for market_id in ids:
         refresh_market.apply_async((market_id,), expires=expires)
+    return len(ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=settings.LIQSITE_ACCURACY_TIME_LIMIT)
+def backtest_market(market_id: int) -> str:
+    """Backtest one market and store its accuracy report (what the accuracy pages show)."""
+    try:
+        run = market_backtest(market_id)
+    except Market.DoesNotExist:
+        return f"market {market_id} no longer exists"
+    except BacktestUnavailable as error:
+        return f"market {market_id}: {error}"
+    best = run.report.best_variant if run.report else ""
+    return f"{run.market.symbol} {run.interval}: {run.result.info['held_out_steps']} steps scored; best variant: {best or 'none'}"
+
+
+@shared_task
+def backtest_due_markets() -> int:
+    """Queue a backtest of every active market whose report is older than the accuracy interval.
+
+    Backtests run on a daily beat entry rather than after each grid
+    computation: grids are recomputed after every refresh (minutes apart),
+    while a month of history scored again minutes later barely moves and costs
+    about a hundred engine runs. The "due" check (90 % of the interval) means a
+    market backtested by hand is not redone on the next beat.
+    """
+    every = settings.LIQSITE_ACCURACY_SECONDS
+    ids = due_market_ids(every=timedelta(seconds=every * 0.9))
+    for market_id in ids:
+        backtest_market.apply_async((market_id,), expires=every * 0.8)
     return len(ids)

@@ -1,7 +1,8 @@
 """The Celery application and the periodic schedule.
 
 The schedule lives in code; each interval comes from settings, which read it
-from the environment (``LIQSITE_REFRESH_SECONDS``, ``LIQSITE_OUTBOX_SWEEP_SECONDS``). Every periodic task
+from the environment (``LIQSITE_REFRESH_SECONDS``, ``LIQSITE_OUTBOX_SWEEP_SECONDS``,
+``LIQSITE_ACCURACY_SECONDS``). Every periodic task
 expires before its next run is due, so a backlog never piles up stale runs.
 """
 
@@ -22,6 +23,7 @@ def _schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
 
     every = settings.LIQSITE_REFRESH_SECONDS
     sweep = settings.LIQSITE_OUTBOX_SWEEP_SECONDS
+    accuracy = settings.LIQSITE_ACCURACY_SECONDS
     sender.conf.beat_schedule = {
         "refresh-active-markets": {
             "task": "heatmaps.tasks.refresh_active_markets",
@@ -32,5 +34,12 @@ def _schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
             "task": "alerts.tasks.sweep_outbox",
             "schedule": float(sweep),
             "options": {"expires": sweep * 0.8},
+        },
+        # Backtests are heavy and a day's new steps barely move a month's scores:
+        # once per interval (daily by default), not after every grid computation.
+        "backtest-markets": {
+            "task": "heatmaps.tasks.backtest_due_markets",
+            "schedule": float(accuracy),
+            "options": {"expires": accuracy * 0.8},
         },
     }

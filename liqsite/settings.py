@@ -187,6 +187,10 @@ LIQSITE_REFRESH_SECONDS = env.int("LIQSITE_REFRESH_SECONDS", 300, minimum=10)
 # Stop a refresh run that has not finished in this long (seconds); the worker
 # moves on to the next market instead of hanging on one exchange.
 LIQSITE_REFRESH_TIME_LIMIT = env.int("LIQSITE_REFRESH_TIME_LIMIT", 600, minimum=30)
+# How often beat backtests each active market and refreshes its accuracy page (seconds; daily by default).
+LIQSITE_ACCURACY_SECONDS = env.int("LIQSITE_ACCURACY_SECONDS", 86400, minimum=600)
+# Stop one market's backtest that has not finished in this long (seconds).
+LIQSITE_ACCURACY_TIME_LIMIT = env.int("LIQSITE_ACCURACY_TIME_LIMIT", 1800, minimum=60)
 # How often beat re-queues failed alert emails still under their attempt limit (seconds).
 LIQSITE_OUTBOX_SWEEP_SECONDS = env.int("LIQSITE_OUTBOX_SWEEP_SECONDS", 300, minimum=10)
 

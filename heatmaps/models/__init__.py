@@ -1,5 +1,6 @@
 """Models of the heatmaps app, one module per job."""
 
+from heatmaps.models.accuracy import AccuracyReport
 from heatmaps.models.grids import GridSnapshot, LongShareMethod
 from heatmaps.models.liquidations import Liquidation, LiquidationCoverage
 from heatmaps.models.markets import Exchange, Market
@@ -7,5 +8,5 @@ from heatmaps.models.series import Candle, FundingRate, LongShortRatio, OpenInte
 from heatmaps.models.shares import ShareLink
 
 __all__ = [
-    "Candle", "Exchange", "FundingRate", "GridSnapshot", "LongShareMethod", "Liquidation", "LiquidationCoverage", "LongShortRatio", "Market", "OpenInterest", "ShareLink",
+    "AccuracyReport", "Candle", "Exchange", "FundingRate", "GridSnapshot", "LongShareMethod", "Liquidation", "LiquidationCoverage", "LongShortRatio", "Market", "OpenInterest", "ShareLink",
 ]
