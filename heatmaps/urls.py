@@ -1,6 +1,7 @@
 from django.urls import path
 
 from heatmaps import views
+from heatmaps.accuracy import views as accuracy_views
 
 app_name = "heatmaps"
 urlpatterns = [
@@ -8,6 +9,8 @@ urlpatterns = [
     path("markets/<int:market_id>/heatmap/", views.market_heatmap, name="market_heatmap"),
     path("coins/<str:coin>/heatmap/", views.coin_heatmap, name="coin_heatmap"),
     path("model/", views.model_explained, name="model_explained"),
+    path("accuracy/", accuracy_views.accuracy_summary_page, name="accuracy_summary"),
+    path("markets/<int:market_id>/accuracy/", accuracy_views.market_accuracy_page, name="market_accuracy"),
     path("shares/", views.share_list, name="share_list"),
     path("shares/new/", views.share_create, name="share_create"),
     path("shares/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),
