@@ -25,7 +25,6 @@ from heatmaps.engine import (
 )
 from tests.engine.helpers import assert_matches_reference, load_json, run_reference
 
-
 # --- Binance USDⓈ-M -----------------------------------------------------------------
 
 
