@@ -19,6 +19,7 @@ def run(*args):
 def test_setup_sample_loads_both_markets_and_can_run_again():
     output = run("setup_sample")
     assert "[1/2] sample:BTCUSDT done: 1188 new" in output
+    assert "Stored; shown at /markets/" in output  # the accuracy pages have their first reports
     assert "[2/2] sample:SOL-USDT-SWAP done: 14441 new" in output
     sol = Market.objects.get(symbol="SOL-USDT-SWAP")
     assert Candle.objects.filter(market=sol, interval="5m").count() == 7497

@@ -10,7 +10,7 @@ SAMPLE_MARKETS = {"BTCUSDT": ["15m"], "SOL-USDT-SWAP": ["5m", "15m", "1h"]}
 
 
 class Command(BaseCommand):
-    help = "Enable the offline sample exchange with its two real recorded markets, ingest them and compute their grids (idempotent)."
+    help = "Enable the offline sample exchange with its two real recorded markets, ingest them, compute their grids and score them (idempotent)."
 
     def handle(self, *args, **options):
         exchange, created = Exchange.objects.get_or_create(plugin="sample", defaults={"enabled": True})
@@ -33,3 +33,5 @@ class Command(BaseCommand):
         names = [f"sample:{symbol}" for symbol in SAMPLE_MARKETS]
         call_command("refresh", *names, stdout=self.stdout)
         call_command("compute", *names, stdout=self.stdout)
+        # Score the map at once, so the accuracy pages have something to show before the daily run.
+        call_command("backtest", *names, "--no-progress", stdout=self.stdout)
