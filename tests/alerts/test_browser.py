@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from alerts.models import AlertRule, WatchlistItem
@@ -41,6 +42,9 @@ def page(live_server, monkeypatch, owner):
         tab.wait_for_url("**/")
         yield tab
         browser.close()
+        # Inside Playwright's event loop the ORM hands out a connection of its own
+        # (connections are context-local); close it, or the test database cannot be dropped.
+        connections.close_all()
 
 
 def test_watchlist_add_and_reorder_swap_in_place(page, live_server, owner):

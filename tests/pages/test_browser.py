@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from heatmaps.charts import COLOUR_SCALE
@@ -43,6 +44,9 @@ def browser(monkeypatch):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Inside Playwright's event loop the ORM hands out a connection of its own
+        # (connections are context-local); close it, or the test database cannot be dropped.
+        connections.close_all()
 
 
 def open_page(browser, url: str):
