@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from heatmaps.accuracy.service import BacktestUnavailable, due_market_ids, market_backtest
 from heatmaps.compute import coin_compute, market_compute
@@ -46,7 +46,13 @@ def _announce(outcomes, *, market_id=None, coin="") -> str:
     return f"{stored} snapshot(s) stored, {len(outcomes) - stored} unchanged or skipped"
 
 
-@shared_task(acks_late=True)
+# A busy database (SQLite's "database is locked" while the web server writes, a
+# PostgreSQL failover) is worth another try; a computation that failed on its
+# data is not, and the next refresh runs it again anyway.
+RETRY_ON_DATABASE = {"autoretry_for": (OperationalError,), "retry_backoff": 15, "retry_backoff_max": 300, "max_retries": 4}
+
+
+@shared_task(acks_late=True, **RETRY_ON_DATABASE)
 def compute_market_grids(market_id: int) -> str:
     """Compute and store a market's grids, then its coin's aggregate."""
     market = Market.objects.filter(pk=market_id).only("base").first()
@@ -58,7 +64,7 @@ def compute_market_grids(market_id: int) -> str:
     return summary
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **RETRY_ON_DATABASE)
 def compute_coin_grids(coin: str) -> str:
     """Compute and store one coin's aggregate across its markets."""
     return _announce(coin_compute(coin), coin=coin)

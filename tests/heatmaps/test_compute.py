@@ -154,3 +154,20 @@ def test_candles_and_bucket_parts_are_stored_beside_the_grid(btc):
         total = arrays[name].astype(np.float64)
         parts = layers[f"layer_{name}"].astype(np.float64).sum(axis=0)
         np.testing.assert_allclose(parts, total, rtol=1e-5, atol=1e-5 * total.max(), err_msg=name)
+
+
+def test_the_compute_task_retries_when_the_database_is_busy(btc):
+    from unittest import mock
+
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    from heatmaps.tasks import compute_market_grids
+
+    with (
+        mock.patch("heatmaps.tasks.market_compute", side_effect=OperationalError("database is locked")),
+        mock.patch.object(compute_market_grids, "retry", side_effect=Retry("retrying")) as retry,
+    ):
+        with pytest.raises(Retry):
+            compute_market_grids.apply(args=(btc.pk,), throw=True)
+    assert isinstance(retry.call_args.kwargs["exc"], OperationalError)
