@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from heatmaps.liquidation_selectors import liquidation_notice
 from heatmaps.pages.controls import view_controls
 from heatmaps.pages.heatmap_view import HeatmapView
 from heatmaps.pages.query import METHODS
@@ -36,6 +37,8 @@ def view_context(
         "crop_margin_pct": round(CROP_MARGIN * 100),
         "scale_percentile": f"{SCALE_PERCENTILE:g}",
         "share_params": view.query.params(),
+        # Caveats of the exchanges' liquidation feeds (e.g. Binance's one per symbol per second).
+        "liquidation_notices": sorted({notice for market in view.markets if (notice := liquidation_notice(market=market))}),
     }
 
 

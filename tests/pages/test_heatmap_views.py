@@ -226,3 +226,13 @@ def test_model_page_explains_parameters(client, db):
     html = response.content.decode()
     for words in ("Leverage buckets", "Maintenance margin", "Long share", "99th percentile", "spike"):
         assert words in html
+
+
+def test_binance_pages_say_its_liquidation_feed_is_a_lower_bound(client, grids):
+    from plugins.binance.parse import FORCE_ORDER_NOTICE
+
+    market = grids["15m"].market
+    assert FORCE_ORDER_NOTICE not in client.get(f"/markets/{market.pk}/heatmap/").content.decode()  # the sample feed has no caveat
+    Exchange.objects.filter(pk=market.exchange_id).update(plugin="binance")
+    page = client.get(f"/markets/{market.pk}/heatmap/").content.decode()
+    assert "at most one liquidation per symbol per second" in page
