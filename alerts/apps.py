@@ -6,6 +6,7 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        from alerts import checks  # noqa: F401 - registers the deploy check
         from heatmaps.signals import grids_stored
 
         grids_stored.connect(_evaluate_after_grids, dispatch_uid="alerts.evaluate_after_grids")

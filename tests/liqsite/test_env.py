@@ -86,11 +86,19 @@ def test_start_up_stops_on_a_bad_variable(overrides, variable, tmp_path):
     assert f"configuration error: {variable}:" in result.stderr
 
 
+PRODUCTION = {"LIQSITE_ENV": "production", "SECRET_KEY": "k" * 20 + "x9Q!-" * 8, "ALLOWED_HOSTS": "liqsite.example"}
+
+
 def test_production_settings_pass_check_deploy(tmp_path):
     result = _manage(
         "check", "--deploy", "--fail-level", "WARNING",
-        LIQSITE_ENV="production", SECRET_KEY="k" * 20 + "x9Q!-" * 8, ALLOWED_HOSTS="liqsite.example",
-        LIQSITE_VAR_DIR=str(tmp_path),
+        **PRODUCTION, EMAIL_HOST="smtp.liqsite.example", LIQSITE_VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_an_smtp_server_is_flagged(tmp_path):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, LIQSITE_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "liqsite.W001" in result.stderr and "EMAIL_HOST is not set" in result.stderr
