@@ -9,6 +9,18 @@ Two documented engine choices are mirrored so the comparison is exact:
 a level whose formula gives no price (inverse short with L <= 1, or a price
 <= 0) is not created, and levels with zero quantity are not created (they
 would add nothing anywhere).
+
+The engine's options (``heatmaps/engine/variants.py``) are spelled out here
+too, off by default, so one loop holds the engine to the page and to them:
+
+* ``half_life_steps`` (ageing): in step 2 every pending level is multiplied by
+  the closing factor AND by ``2 ** (-1 / half_life_steps)``; the closing rule
+  itself reads the aged quantities.
+* ``high_first`` (intrabar crossing order): after step 3, a long level just
+  opened in a candle whose high came first (1) is liquidated at once if its
+  price is at or above the candle's low; a short level just opened in a candle
+  whose low came first (0) if its price is at or below the high. It is
+  realized with its full quantity and never becomes pending. -1: nothing.
 """
 
 from __future__ import annotations
@@ -69,6 +81,8 @@ def reference_model(
     taker_buy_volume=None,
     volume=None,
     only_bucket=None,
+    half_life_steps=None,
+    high_first=None,
 ):
     """Return a dict of lists: long_grid, short_grid (T × bins), realized_*, pending_*, f, remaining_q.
 
@@ -79,6 +93,7 @@ def reference_model(
     nb = len(edges) - 1
     k = len(leverage)
     ratios = ratios or {"long": [0.0] * k, "short": [0.0] * k}
+    age = 1.0 if half_life_steps is None else 2.0 ** (-1.0 / half_life_steps)
     mmrs = mmr if isinstance(mmr, dict) else {"long": list(mmr), "short": list(mmr)}
     out = {
         "long_grid": [[0.0] * nb for _ in range(n)],
@@ -124,6 +139,7 @@ def reference_model(
             out["f"][t] = f
             for lv in pending:
                 lv[2] *= f
+                lv[2] *= age
             # 3. Opening: new positions at the typical price, split by side and bucket.
             d_oi = open_interest[t] - open_interest[t - 1]
             if d_oi > 0:
@@ -144,6 +160,16 @@ def reference_model(
                         )
                         q = d_oi * share * weights[j]
                         if price is None or q <= 0:
+                            continue
+                        # 4. The extreme that came after the opening (intrabar option).
+                        order = -1 if high_first is None else high_first[t]
+                        if side == "long" and order == 1 and price >= low[t]:
+                            if shown(j):
+                                out["realized_long"][t] += q * price
+                            continue
+                        if side == "short" and order == 0 and price <= high[t]:
+                            if shown(j):
+                                out["realized_short"][t] += q * price
                             continue
                         b = bisect.bisect_right(edges, price) - 1
                         pending.append([side, price, q, b if 0 <= b < nb else -1, j])

@@ -1,6 +1,6 @@
 """The engine's options (heatmaps/engine/variants.py) against their own plain loop.
 
-Each option has a reference loop in ``reference_variants.py``; the engine must
+Each option is spelled out in the reference loop (``reference.py``); the engine must
 equal it to the model page's tolerance on random series, alone and together,
 and with every option off the loop must be the page's reference loop.
 """
@@ -23,7 +23,6 @@ from heatmaps.engine.variants import (
 )
 from tests.engine.helpers import assert_matches_reference, okx_sol_5m, run_reference
 from tests.engine.reference import level_price
-from tests.engine.reference_variants import reference_variant_model
 from tests.engine.test_properties import assert_closing_factors_match, scenarios
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,23 +39,12 @@ def _engine(s, **options):
 
 
 def _loop(s, **options):
-    lst = lambda a: None if a is None else np.asarray(a, dtype=np.float64).tolist()  # noqa: E731
     if options.get("high_first") is not None:
         options["high_first"] = [int(x) for x in options["high_first"]]
-    return reference_variant_model(
-        lst(s["h"]), lst(s["lo"]), lst(s["c"]), lst(s["oi"]), lst(s["edges"]), long_share=lst(s["long_share"]),
-        leverage=s["lev"], weights=s["w"], mmr=s["mmr"], contract=s["formula"].contract,
-        basis=s["formula"].maintenance_basis, **options,
+    return run_reference(
+        s["h"], s["lo"], s["c"], s["oi"], s["edges"], long_share=s["long_share"], leverage=s["lev"], weights=s["w"],
+        mmr=s["mmr"], contract=s["formula"].contract, basis=s["formula"].maintenance_basis, **options,
     )
-
-
-@SETTINGS
-@given(scenarios())
-def test_variant_loop_with_options_off_is_the_reference_loop(s):
-    # The variant loop is a faithful copy of the page's loop when nothing is switched on.
-    assert _loop(s) == run_reference(s["h"], s["lo"], s["c"], s["oi"], s["edges"], long_share=s["long_share"],
-                                     leverage=s["lev"], weights=s["w"], mmr=s["mmr"], contract=s["formula"].contract,
-                                     basis=s["formula"].maintenance_basis)
 
 
 @SETTINGS
