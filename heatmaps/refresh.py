@@ -38,10 +38,17 @@ class RefreshReport:
     results: dict[str, IngestResult] = field(default_factory=dict)
     error: str = ""
     deactivated: bool = False
+    tiers_changed: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything the grids are computed from was written."""
+        totals = self.totals
+        return bool(totals.created or totals.updated or self.tiers_changed)
 
     @property
     def totals(self) -> IngestResult:
@@ -63,12 +70,14 @@ def _series_plan(market: Market):
     yield SERIES["funding"], None
 
 
-def _store_margin_tiers(market: Market, tiers) -> None:
-    """Keep the exchange's current tiers on the market, for the engine's formulas."""
+def _store_margin_tiers(market: Market, tiers) -> bool:
+    """Keep the exchange's current tiers on the market, for the engine's formulas; True when they changed."""
     rows = [asdict(tier) for tier in tiers]
-    if rows != market.margin_tiers:
-        market.margin_tiers = rows
-        market.save(update_fields=["margin_tiers"])
+    if rows == market.margin_tiers:
+        return False
+    market.margin_tiers = rows
+    market.save(update_fields=["margin_tiers"])
+    return True
 
 
 def market_refresh(market_id: int, *, transport=None, progress: Progress | None = None) -> RefreshReport:
@@ -101,7 +110,7 @@ def market_refresh(market_id: int, *, transport=None, progress: Progress | None 
                     result.add(ingest_batch(market, kind.name, interval, batch))
                 if progress and result.rows:
                     progress(f"  {key}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged")
-            _store_margin_tiers(market, plugin.margin_tiers(market.symbol))
+            report.tiers_changed = _store_margin_tiers(market, plugin.margin_tiers(market.symbol))
     except ExchangeError as error:
         report.error = str(error)
         report.deactivated = error.permanent

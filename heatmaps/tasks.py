@@ -11,7 +11,7 @@ from django.db import OperationalError, transaction
 
 from heatmaps.accuracy.service import BacktestUnavailable, due_market_ids, market_backtest
 from heatmaps.compute import coin_compute, market_compute
-from heatmaps.models import Market
+from heatmaps.models import GridSnapshot, Market
 from heatmaps.refresh import RefreshFailed, market_refresh
 from heatmaps.signals import grids_stored
 
@@ -33,8 +33,9 @@ def refresh_market(self, market_id: int) -> str:
         return f"market {market_id} no longer exists"
     except RefreshFailed as error:
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries, error.retry_after)) from error
-    if report.ok:
-        # Unchanged inputs make this a cheap no-op (the snapshots' digests match).
+    # Compute only when the inputs moved (most periodic refreshes of a quiet or
+    # historical market store nothing new), or when the market has no grid yet.
+    if report.ok and (report.changed or not GridSnapshot.objects.filter(market_id=market_id).exists()):
         transaction.on_commit(lambda: compute_market_grids.delay(market_id))
     return report.summary()
 

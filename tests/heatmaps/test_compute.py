@@ -171,3 +171,21 @@ def test_the_compute_task_retries_when_the_database_is_busy(btc):
         with pytest.raises(Retry):
             compute_market_grids.apply(args=(btc.pk,), throw=True)
     assert isinstance(retry.call_args.kwargs["exc"], OperationalError)
+
+
+def test_a_refresh_that_brings_nothing_new_does_not_recompute(btc, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh_market.delay(btc.pk)  # no grid yet: computed
+    assert GridSnapshot.objects.filter(market=btc).count() == 3
+    with mock.patch("heatmaps.tasks.compute_market_grids.delay") as compute:
+        with django_capture_on_commit_callbacks(execute=True):
+            refresh_market.delay(btc.pk)  # the recorded data again: nothing new
+    compute.assert_not_called()
+    last = Candle.objects.filter(market=btc, interval="15m").latest("time")
+    Candle.objects.filter(pk=last.pk).delete()  # a step the exchange will send again
+    with mock.patch("heatmaps.tasks.compute_market_grids.delay") as compute:
+        with django_capture_on_commit_callbacks(execute=True):
+            refresh_market.delay(btc.pk)
+    compute.assert_called_once_with(btc.pk)
