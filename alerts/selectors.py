@@ -29,10 +29,6 @@ def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-# Watchlists and alerts read the grid the heatmap page shows by default.
-grid_for = current_snapshot
-
-
 @dataclass
 class WatchlistRow:
     item: WatchlistItem
@@ -59,7 +55,7 @@ def watchlist_rows(*, user) -> list[WatchlistRow]:
     items = watchlist_items(user=user).annotate(last_close=Subquery(last_close))
     rows = []
     for item in items:
-        grid = grid_for(market=item.market, coin=item.coin)
+        grid = current_snapshot(market=item.market, coin=item.coin)  # the grid the heatmap shows by default
         analysis = grid.analysis if grid else {}
         series = oi.oi_series(market_id=item.market_id, coin=item.coin, span=timedelta(hours=30))
         rows.append(WatchlistRow(

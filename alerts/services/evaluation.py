@@ -34,8 +34,7 @@ from alerts import oi
 from alerts.emails import alert_email_queue
 from alerts.links import absolute, heatmap_path
 from alerts.models import Alert, AlertRule
-from alerts.selectors import grid_for
-from heatmaps.analysis import largest_band
+from heatmaps.analysis import current_snapshot, largest_band
 from heatmaps.formatting import pct, price, usd
 from heatmaps.models import GridSnapshot, Market
 from heatmaps.pages.query import BadQuery, ViewQuery
@@ -220,7 +219,7 @@ def rules_evaluate(*, market_id: int | None = None, coin: str = "") -> Evaluatio
             report.outcomes[rule.pk] = "cooling down"
             continue
         if rule.interval not in grids:
-            grids[rule.interval] = grid_for(market=market, coin=coin, interval=rule.interval)
+            grids[rule.interval] = current_snapshot(market=market, coin=coin, interval=rule.interval)
         grid = grids[rule.interval]
         if rule.kind == Kind.OI_SURGE:
             findings = surge_findings(rule, market, coin, grid, label)

@@ -256,7 +256,7 @@ def test_two_workers_firing_different_episodes_at_once_respect_the_cooldown(owne
     _needs_postgresql()
     rule = cluster_rule(owner, market, cooldown_minutes=60, require_strong=False, min_persistence_hours=0)
     step(market, usd=2e6)
-    grid = evaluation.grid_for(market=market)
+    grid = evaluation.current_snapshot(market=market)
     (finding,) = [f for f in evaluation.band_findings(rule, grid, "BTCUSDT") if "above" in f.episode_key]
     other_episode = evaluation.Finding(finding.episode_key + "-other", finding.summary, finding.details, finding.heatmap_url)
     barrier = threading.Barrier(2, timeout=30)
