@@ -40,10 +40,15 @@ def refresh_market(self, market_id: int) -> str:
     return report.summary()
 
 
-def _announce(outcomes, *, market_id=None, coin="") -> str:
+def _announce(outcomes, *, market_id=None, coin="") -> int:
+    """Tell listeners (alert evaluation) about new snapshots, after commit; returns how many were stored."""
     stored = sum(outcome.status == "stored" for outcome in outcomes)
     if stored:
         transaction.on_commit(lambda: grids_stored.send(sender=Market, market_id=market_id, coin=coin))
+    return stored
+
+
+def _summary(stored: int, outcomes) -> str:
     return f"{stored} snapshot(s) stored, {len(outcomes) - stored} unchanged or skipped"
 
 
@@ -59,16 +64,19 @@ def compute_market_grids(market_id: int) -> str:
     market = Market.objects.filter(pk=market_id).only("base").first()
     if market is None:
         return f"market {market_id} no longer exists"
-    summary = _announce(market_compute(market_id), market_id=market_id)
-    if market.base:
+    outcomes = market_compute(market_id)
+    stored = _announce(outcomes, market_id=market_id)
+    if stored and market.base:
+        # The coin's aggregate only changes when one of its markets' grids did.
         transaction.on_commit(lambda: compute_coin_grids.delay(market.base))
-    return summary
+    return _summary(stored, outcomes)
 
 
 @shared_task(acks_late=True, **RETRY_ON_DATABASE)
 def compute_coin_grids(coin: str) -> str:
     """Compute and store one coin's aggregate across its markets."""
-    return _announce(coin_compute(coin), coin=coin)
+    outcomes = coin_compute(coin)
+    return _summary(_announce(outcomes, coin=coin), outcomes)
 
 
 @shared_task
