@@ -25,6 +25,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from heatmaps.analysis import analysis_from_reading
 from heatmaps.engine import (
     DEFAULT_WARMUP_MS,
     LiquidationFormula,
@@ -40,7 +41,6 @@ from heatmaps.engine import (
 from heatmaps.grid_inputs import StepArrays, market_steps
 from heatmaps.models import GridSnapshot, LongShareMethod, Market
 from heatmaps.models.grids import pack_arrays, pack_layers
-from heatmaps.reading import analysis_from_reading
 from liqsite.exchanges import INTERVAL_SECONDS
 from liqsite.exchanges.registry import plugin_class
 
