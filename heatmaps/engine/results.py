@@ -1,9 +1,8 @@
 """Result objects: plain dataclasses of numpy arrays, floats and strings.
 
-They carry no behaviour beyond conversion helpers, so the Django side can
-store them as it likes: grids as compressed float32 arrays
-(:meth:`LiquidationGrid.arrays`), readings as JSON (``to_dict()`` on
-:mod:`.bands` and :mod:`.squeeze` results).
+They carry no behaviour, so the Django side stores them as it likes
+(``heatmaps/compute.py``: grids as compressed float32 arrays, readings as JSON
+through ``to_dict()`` on :mod:`.bands` and :mod:`.squeeze` results).
 """
 
 from __future__ import annotations
@@ -13,16 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["LiquidationGrid", "ReducedGrid", "ReducedLayer"]
-
-
-def _arrays(obj, names, dtype):
-    out = {}
-    for name in names:
-        value = getattr(obj, name)
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and dtype is not None:
-            value = value.astype(dtype)
-        out[name] = value
-    return out
 
 
 @dataclass(frozen=True)
@@ -46,32 +35,12 @@ class LiquidationGrid:
     closing_factor: np.ndarray
     open_time: np.ndarray | None = None
 
-    FIELDS = (
-        "long_grid",
-        "short_grid",
-        "realized_long",
-        "realized_short",
-        "pending_long",
-        "pending_short",
-        "bin_edges",
-        "closing_factor",
-    )
 
     @property
     def grid(self) -> np.ndarray:
         """What the heatmap shows: ``long_grid + short_grid``."""
         return self.long_grid + self.short_grid
 
-    def arrays(self, dtype=np.float32) -> dict[str, np.ndarray]:
-        """Name → array, floats cast to ``dtype`` (float32 halves storage; None keeps float64).
-
-        ``bin_edges`` always stay float64: they are tiny and pages read prices off them.
-        """
-        out = _arrays(self, [f for f in self.FIELDS if f != "bin_edges"], dtype)
-        out["bin_edges"] = self.bin_edges
-        if self.open_time is not None:
-            out["open_time"] = self.open_time
-        return out
 
 
 @dataclass(frozen=True)
@@ -115,29 +84,9 @@ class ReducedGrid:
     open_interest: np.ndarray
     layers: tuple[ReducedLayer, ...] = ()  # per (market, bucket) parts, when asked for
 
-    FIELDS = (
-        "long_grid",
-        "short_grid",
-        "realized_long",
-        "realized_short",
-        "pending_long",
-        "pending_short",
-        "column_open_time",
-        "column_steps",
-        "high",
-        "low",
-        "close",
-        "open_interest",
-    )
 
     @property
     def grid(self) -> np.ndarray:
         """What the heatmap shows: ``long_grid + short_grid`` (max per side, then summed)."""
         return self.long_grid + self.short_grid
 
-    def arrays(self, dtype=np.float32) -> dict[str, np.ndarray]:
-        """Name → array, floats cast to ``dtype``; ``bin_edges`` stay float64."""
-        out = _arrays(self, self.FIELDS, dtype)
-        out["bin_edges"] = self.bin_edges
-        out["column_ms"] = np.int64(self.column_ms)
-        return out

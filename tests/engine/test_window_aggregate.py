@@ -150,14 +150,8 @@ def test_window_of_several_markets_equals_reduced_aggregate():
     assert np.allclose(w.open_interest, a.open_interest[last] + b.open_interest[last])
 
 
-def test_reduced_grid_arrays_for_storage():
+def test_the_heatmap_is_the_sum_of_both_sides():
     m = market(200, 9)
     edges = default_bin_edges(m.low, m.high, 20)
-    w = window_grid(m, edges, start=T0, end=T0 + 200 * STEP, max_columns=20)
-    arrays = w.arrays()
-    assert arrays["long_grid"].dtype == np.float32 and arrays["bin_edges"].dtype == np.float64
-    assert arrays["column_open_time"].dtype == np.int64 and int(arrays["column_ms"]) == 10 * STEP
     full = liquidation_grid(m.high, m.low, m.close, m.open_interest, edges, open_time=m.open_time)
-    fa = full.arrays()
-    assert fa["long_grid"].dtype == np.float32 and fa["open_time"].dtype == np.int64
     assert np.allclose(full.grid, full.long_grid + full.short_grid)
