@@ -26,27 +26,22 @@ from alerts.forms import MoveForm, PauseForm, RuleForm, WatchlistAddForm
 from alerts.selectors import alert_log, rule_list, watchlist_items, watchlist_rows
 from alerts.services import rules as rule_services
 from alerts.services.watchlist import watchlist_item_add, watchlist_item_move, watchlist_item_remove
-
-
-def _partial(request) -> bool:
-    """An HTMX swap (not a boosted link or a history restore, which need the whole page)."""
-    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
-
+from liqsite.htmx import PARTIAL_VARY, wants_partial
 
 # --- Watchlist ----------------------------------------------------------------
 
 def _watchlist_page(request, form=None):
     context = {"rows": watchlist_rows(user=request.user), "form": form or WatchlistAddForm()}
-    return render(request, "alerts/watchlist.html#watchlist" if _partial(request) else "alerts/watchlist.html", context)
+    return render(request, "alerts/watchlist.html#watchlist" if wants_partial(request) else "alerts/watchlist.html", context)
 
 
 def _watchlist_done(request):
-    return _watchlist_page(request) if _partial(request) else redirect("alerts:watchlist")
+    return _watchlist_page(request) if wants_partial(request) else redirect("alerts:watchlist")
 
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers(*PARTIAL_VARY)
 def watchlist(request):
     return _watchlist_page(request)
 
@@ -87,7 +82,7 @@ def watchlist_move(request, pk: int):
 
 def _rules_page(request, form: RuleForm, *, part: str = "", status: int = 200, **extra):
     context = {"rules": rule_list(user=request.user), "form": form, "editing": form.instance.pk, **extra}
-    template = f"alerts/rules.html#{part}" if part and _partial(request) else "alerts/rules.html"
+    template = f"alerts/rules.html#{part}" if part and wants_partial(request) else "alerts/rules.html"
     return render(request, template, context, status=status)
 
 
@@ -106,26 +101,26 @@ def _rule_form_post(request, form: RuleForm, save):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            if _partial(request):
+            if wants_partial(request):
                 response = _rules_page(request, RuleForm(), part="rules-page", saved=True)
                 return push_url(response, reverse("alerts:rule_list"))
             messages.success(request, "Alert rule saved.")
             return redirect("alerts:rule_list")
-    if _partial(request):
+    if wants_partial(request):
         return retarget(reswap(_rules_page(request, form, part="rule-form"), "outerHTML"), "#rule-form")
     return _rules_page(request, form, status=400)
 
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers(*PARTIAL_VARY)
 def rules(request):
     return _rules_page(request, RuleForm(initial={"target": request.GET.get("target", "")}), part="rules-page")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
+@vary_on_headers(*PARTIAL_VARY)
 def rule_new(request):
     if request.method == "GET":
         return _rules_page(request, RuleForm(initial={"target": request.GET.get("target", "")}), part="rule-form")
@@ -134,7 +129,7 @@ def rule_new(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
+@vary_on_headers(*PARTIAL_VARY)
 def rule_edit(request, pk: int):
     rule = get_object_or_404(rule_list(user=request.user), pk=pk)
     if request.method == "GET":
@@ -143,7 +138,7 @@ def rule_edit(request, pk: int):
 
 
 def _rule_list_done(request):
-    if _partial(request):
+    if wants_partial(request):
         return _rules_page(request, RuleForm(), part="rule-list")
     return redirect("alerts:rule_list")
 
@@ -169,10 +164,10 @@ def rule_pause(request, pk: int):
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers(*PARTIAL_VARY)
 def log(request):
     page = Paginator(alert_log(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "alerts/log.html#log-table" if _partial(request) else "alerts/log.html", {"page": page})
+    return render(request, "alerts/log.html#log-table" if wants_partial(request) else "alerts/log.html", {"page": page})
 
 
 # --- One-click unsubscribe ----------------------------------------------------

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from heatmaps.models import ShareLink
@@ -22,6 +22,7 @@ from heatmaps.pages.query import BadQuery, parse_view_query
 from heatmaps.pages.shares import create_share_link, share_description, shared_view
 from heatmaps.pages.snapshots import coin_target, market_target
 from heatmaps.selectors import market_coverage_list
+from liqsite.htmx import vary_on_partial, wants_partial
 
 SHARE_CACHE_SECONDS = {False: 60, True: 3600}  # live, frozen
 SHARE_MAX_AGE = 60  # what browsers and proxies may keep; revocation takes effect within it
@@ -49,9 +50,9 @@ def _heatmap_page(request, find_target):
     except BadQuery as error:
         return bad_request(request, error)
     context = view_context(view, path=request.path)
-    template = "heatmaps/heatmap.html#view" if _htmx_partial(request) else "heatmaps/heatmap.html"
+    template = "heatmaps/heatmap.html#view" if wants_partial(request) else "heatmaps/heatmap.html"
     response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
+    vary_on_partial(response)
     return response
 
 
@@ -105,7 +106,7 @@ def share_view(request, token: str):
     link = ShareLink.objects.active().filter(token=token).only("pk", "frozen", "title", "description").first()
     if link is None:
         return _share_missing(request)
-    partial = _htmx_partial(request)
+    partial = wants_partial(request)
     key = f"share-page:v1:{link.pk}:{token}:{int(partial)}"
     html = cache.get(key)
     if html is None:
@@ -126,7 +127,7 @@ def share_view(request, token: str):
         html = render_to_string("heatmaps/share.html#view" if partial else "heatmaps/share.html", context)
         cache.set(key, html, SHARE_CACHE_SECONDS[link.frozen])
     response = HttpResponse(html)
-    patch_vary_headers(response, ("HX-Request",))
+    vary_on_partial(response)
     patch_cache_control(response, public=True, max_age=SHARE_MAX_AGE)
     return response
 
@@ -134,12 +135,8 @@ def share_view(request, token: str):
 def _share_missing(request, reason: str = ""):
     html = render_to_string("heatmaps/share_missing.html", {"reason": reason})
     response = HttpResponse(html, status=404)
-    patch_vary_headers(response, ("HX-Request",))
+    vary_on_partial(response)
     return response
-
-
-def _htmx_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _int(value) -> int:

@@ -236,3 +236,13 @@ def test_binance_pages_say_its_liquidation_feed_is_a_lower_bound(client, grids):
     Exchange.objects.filter(pk=market.exchange_id).update(plugin="binance")
     page = client.get(f"/markets/{market.pk}/heatmap/").content.decode()
     assert "at most one liquidation per symbol per second" in page
+
+
+def test_the_back_button_gets_the_whole_page_when_htmx_restores_history(client, grids):
+    url = f"/markets/{grids['15m'].market_id}/heatmap/"
+    swap = client.get(url, HTTP_HX_REQUEST="true")
+    restore = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" not in swap.content.decode()  # a control swap: the fragment
+    assert "<html" in restore.content.decode() and 'class="topbar"' in restore.content.decode()
+    for response in (swap, restore):
+        assert {"HX-Request", "HX-Boosted", "HX-History-Restore-Request"} <= {h.strip() for h in response["Vary"].split(",")}
