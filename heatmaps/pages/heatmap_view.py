@@ -37,7 +37,11 @@ class HeatmapView:
     chart_json: str = ""
     layers: Layers | None = None
     markets: list[Market] = field(default_factory=list)  # markets in the view (coin pages: every market of the coin)
-    filtered: bool = False  # a bucket or exchange filter is on
+
+    @property
+    def filtered(self) -> bool:
+        """A bucket or exchange filter is on (live and frozen views alike)."""
+        return self.query.filtered
 
     @property
     def snapshot(self) -> GridSnapshot | None:
@@ -65,7 +69,7 @@ def heatmap_view(target: Target, query: ViewQuery) -> HeatmapView:
     cached = cache.get(key)
     if cached is not None:
         layers, resolved, window, chart_json = cached
-        return HeatmapView(target, resolved, choice, window, chart_json, layers, markets, _filtered(resolved))
+        return HeatmapView(target, resolved, choice, window, chart_json, layers, markets)
 
     source = GridSource(
         GridSnapshot.objects.values_list("arrays", flat=True).get(pk=snapshot.pk),
@@ -74,7 +78,7 @@ def heatmap_view(target: Target, query: ViewQuery) -> HeatmapView:
     try:
         layers = stored_layers(source)
         resolved, market_ids, included = _apply_filters(choice.query, layers, markets, snapshot)
-        keep = layer_mask(source, market_ids=market_ids, buckets=resolved.buckets) if _filtered(resolved) else None
+        keep = layer_mask(source, market_ids=market_ids, buckets=resolved.buckets) if resolved.filtered else None
         try:
             window = reduce_window(
                 source,
@@ -93,11 +97,7 @@ def heatmap_view(target: Target, query: ViewQuery) -> HeatmapView:
     fill_measured(window, included)
     chart_json = charts.dumps(charts.chart_payload(window, currency=view_currency(markets), base=view_base(target)))
     cache.set(key, (layers, resolved, window, chart_json), CACHE_SECONDS)
-    return HeatmapView(target, resolved, choice, window, chart_json, layers, markets, _filtered(resolved))
-
-
-def _filtered(query: ViewQuery) -> bool:
-    return bool(query.buckets or query.exchanges)
+    return HeatmapView(target, resolved, choice, window, chart_json, layers, markets)
 
 
 def _cache_key(target: Target, snapshot: GridSnapshot, query: ViewQuery) -> str:

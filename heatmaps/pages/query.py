@@ -58,6 +58,11 @@ class ViewQuery:
     def span(self) -> timedelta:
         return RANGES[self.range]
 
+    @property
+    def filtered(self) -> bool:
+        """Only some leverage buckets or exchanges are drawn."""
+        return bool(self.buckets or self.exchanges)
+
     def with_(self, **changes) -> ViewQuery:
         return replace(self, **changes)
 

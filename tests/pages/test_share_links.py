@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from heatmaps.models import GridSnapshot, ShareLink
@@ -152,3 +153,10 @@ def test_share_form_is_offered_to_logged_in_users_only(client, grids, trader):
     assert "Share this view" not in client.get(url).content.decode()
     client.force_login(trader)
     assert "Share this view" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_shared_filtered_view_says_that_filters_are_on(client, grids, trader, frozen):
+    link = create_link(client, trader, grids["15m"].market, frozen=frozen, buckets="25,50")
+    page = Client().get(link.get_absolute_url()).content.decode()
+    assert "Filters on:" in page
