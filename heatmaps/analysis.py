@@ -40,13 +40,12 @@ overlapping that range, so alerts can fire once per episode.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 
 from heatmaps.engine import MapReading, SqueezeSummary
 from heatmaps.models import GridSnapshot, LongShareMethod, Market
 from liqsite.exchanges import INTERVAL_SECONDS
+from liqsite.exchanges.http import from_ms
 
 # The engine's verdict keys in the words the model page uses (and alerts match on).
 VERDICT_WORDS = {
@@ -59,7 +58,7 @@ MAX_BANDS = 25  # the largest bands are kept; the rest are noise next to them
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC).isoformat()
+    return from_ms(ms).isoformat()
 
 
 def _pct(value: float | None) -> float | None:

@@ -19,7 +19,6 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 from django.db import transaction
@@ -42,6 +41,7 @@ from heatmaps.grid_inputs import StepArrays, market_steps
 from heatmaps.models import GridSnapshot, LongShareMethod, Market
 from heatmaps.models.grids import pack_arrays, pack_layers
 from liqsite.exchanges import INTERVAL_SECONDS
+from liqsite.exchanges.http import from_ms
 from liqsite.exchanges.registry import plugin_class
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,8 @@ def _store(
     values = {
         "computed_at": timezone.now(),
         "input_digest": digest,
-        "start": datetime.fromtimestamp(times[0] / 1000, tz=UTC),
-        "end": datetime.fromtimestamp(times[-1] / 1000, tz=UTC),
+        "start": from_ms(times[0]),
+        "end": from_ms(times[-1]),
         "steps": len(times),
         "bins": BINS,
         "params": record,

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from heatmaps.series import SeriesKind
+from liqsite.exchanges.http import from_ms
 
 
 class CsvError(ValueError):
@@ -21,7 +22,7 @@ class CsvError(ValueError):
 
 def _parse_time(text: str) -> datetime:
     if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+        return from_ms(int(text))
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

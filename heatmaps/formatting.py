@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from liqsite.exchanges.http import from_ms
+
 MISSING = "—"
 
 
@@ -78,7 +80,7 @@ def utc_ms(value) -> str:
     amount = number(value)
     if amount is None:
         return MISSING
-    return datetime.fromtimestamp(amount / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{when(from_ms(amount))} UTC"
 
 
 def when(value) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import transaction
@@ -22,6 +22,7 @@ from heatmaps.grid_inputs import market_steps
 from heatmaps.liquidation_selectors import liquidation_coverage_gaps
 from heatmaps.models import AccuracyReport, Candle, Liquidation, Market, OpenInterest
 from liqsite.exchanges import INTERVAL_SECONDS
+from liqsite.exchanges.http import from_ms, to_ms
 
 from .backtest import BacktestInput, BacktestResult, FineCandles, Progress, Records, run_backtest
 from .variants import EXCHANGE_MIXES, SITE_DEFAULT, Mix
@@ -48,14 +49,6 @@ class BacktestRun:
     report: AccuracyReport | None
 
 
-def _ms(dt: datetime) -> int:
-    return int(dt.timestamp() * MS)
-
-
-def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / MS, tz=UTC)
-
-
 def exchange_origin(market: Market) -> str:
     """The exchange whose traders the market's data describes (the sample plugin's markets: the recorded one)."""
     if market.exchange.plugin == "sample":
@@ -77,7 +70,7 @@ def backtest_interval(market: Market) -> str | None:
     if not oi_intervals:
         return intervals[0]
     times = list(rows.filter(interval=oi_intervals[0]).order_by("-time").values_list("time", flat=True)[:200])
-    spacing = (float(np.median(-np.diff([_ms(t) for t in times]))) / MS) if len(times) > 1 else 0.0
+    spacing = (float(np.median(-np.diff([to_ms(t) for t in times]))) / MS) if len(times) > 1 else 0.0
     for interval in intervals:
         if INTERVAL_SECONDS[interval] >= spacing:
             return interval
@@ -93,7 +86,7 @@ def _fine_candles(market: Market, interval: str, start: datetime, end: datetime)
                     .order_by("time").values_list("time", "open", "high", "low", "close"))
         if rows:
             times, o, h, lo, c = zip(*rows, strict=True)
-            return FineCandles(np.array([_ms(t) for t in times], dtype=np.int64), np.asarray(o, dtype=np.float64),
+            return FineCandles(np.array([to_ms(t) for t in times], dtype=np.int64), np.asarray(o, dtype=np.float64),
                                np.asarray(h, dtype=np.float64), np.asarray(lo, dtype=np.float64),
                                np.asarray(c, dtype=np.float64), interval=fine)
     return None
@@ -103,14 +96,14 @@ def _covered(market: Market, open_time: np.ndarray, step_ms: int, now: datetime)
     """Per step: True when the whole step lies inside collector connections to the market's exchange."""
     if len(open_time) == 0:
         return np.zeros(0, dtype=bool)
-    start, end = _dt(int(open_time[0])), _dt(int(open_time[-1]) + step_ms)
+    start, end = from_ms(int(open_time[0])), from_ms(int(open_time[-1]) + step_ms)
     gaps = liquidation_coverage_gaps(market=market, start=start, end=end, now=now)
     covered = np.ones(len(open_time), dtype=bool)
     step_end = open_time + step_ms
     for a, b in gaps:
-        covered &= ~((open_time < _ms(b)) & (step_end > _ms(a)))
+        covered &= ~((open_time < to_ms(b)) & (step_end > to_ms(a)))
     # A step that ends after "now" was not fully listened to.
-    covered &= step_end <= _ms(now)
+    covered &= step_end <= to_ms(now)
     return covered
 
 
@@ -127,8 +120,8 @@ def backtest_input(
     if len(steps) == 0:
         raise BacktestUnavailable(f"{market.symbol} has no {interval} candles with open interest stored")
     last_end = int(steps.open_time[-1]) + step_ms
-    end_ms = min(_ms(end), last_end) if end is not None else last_end
-    start_ms = _ms(start) if start is not None else end_ms - PERIOD_DAYS * 86_400_000
+    end_ms = min(to_ms(end), last_end) if end is not None else last_end
+    start_ms = to_ms(start) if start is not None else end_ms - PERIOD_DAYS * 86_400_000
     steps = steps.window((steps.open_time >= start_ms) & (steps.open_time + step_ms <= end_ms))
     if len(steps) < 4:
         raise BacktestUnavailable(f"{market.symbol} has {len(steps)} {interval} step(s) with open interest in the period; 4 or more are needed")
@@ -136,10 +129,10 @@ def backtest_input(
     end_ms = int(steps.open_time[-1]) + step_ms
     # The split is a time, fixed by the period alone (never by the values in it).
     split_ms = start_ms + int(round(fit_share * (end_ms - start_ms)))
-    records = Liquidation.objects.filter(market=market, time__gte=_dt(start_ms), time__lt=_dt(end_ms)).order_by("time")
+    records = Liquidation.objects.filter(market=market, time__gte=from_ms(start_ms), time__lt=from_ms(end_ms)).order_by("time")
     triples = list(records.values_list("time", "price", "usd"))
     recs = Records(
-        np.array([_ms(t) for t, _, _ in triples], dtype=np.int64),
+        np.array([to_ms(t) for t, _, _ in triples], dtype=np.int64),
         np.array([p for _, p, _ in triples], dtype=np.float64),
         np.array([u for _, _, u in triples], dtype=np.float64),
     )
@@ -148,7 +141,7 @@ def backtest_input(
         volume=steps.volume, taker_buy_volume=steps.taker_buy_volume, open_interest=steps.open_interest,
         long_share=steps.long_share, step_ms=step_ms, split_time=split_ms,
         covered=_covered(market, steps.open_time, step_ms, now), records=recs, params=model_params(market),
-        exchange_mix=exchange_mix(market), fine=_fine_candles(market, interval, _dt(start_ms), _dt(end_ms)),
+        exchange_mix=exchange_mix(market), fine=_fine_candles(market, interval, from_ms(start_ms), from_ms(end_ms)),
     )
 
 
@@ -193,9 +186,9 @@ def market_backtest(
         }
         values = {
             "computed_at": timezone.now(),
-            "period_start": _dt(info["start"]),
-            "period_end": _dt(info["end"]),
-            "split_at": _dt(info["split"]),
+            "period_start": from_ms(info["start"]),
+            "period_end": from_ms(info["end"]),
+            "split_at": from_ms(info["split"]),
             "held_out_steps": info["held_out_steps"],
             "variant": SITE_DEFAULT,
             "best_variant": _best_variant(result),

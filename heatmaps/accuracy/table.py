@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from heatmaps.formatting import when
+from liqsite.exchanges.http import from_ms
 
 from .baselines import BASELINES
 
@@ -20,7 +21,7 @@ def ci(pair) -> str:
 
 
 def utc(ms) -> str:
-    return "—" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    return "—" if ms is None else when(from_ms(ms))
 
 
 def verdict_cells(results: dict, key: str) -> list[str]:

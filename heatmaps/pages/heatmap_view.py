@@ -9,7 +9,6 @@ cost a cache hit and a few small queries.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 from django.core.cache import cache
@@ -22,6 +21,7 @@ from heatmaps.pages.query import BadQuery, ViewQuery, format_leverage
 from heatmaps.pages.snapshots import MAX_COLUMNS, Choice, Target, choose_snapshot, target_snapshots
 from heatmaps.pages.window import EmptyGrid, HeatmapWindow, reduce_window, window_start
 from liqsite.exchanges import INTERVAL_SECONDS
+from liqsite.exchanges.http import from_ms
 
 CACHE_SECONDS = 60
 
@@ -168,7 +168,7 @@ def _stored_candles(target: Target, snapshot: GridSnapshot, source: GridSource, 
     window_times = times[first:]
     rows = Candle.objects.filter(
         market=target.market, interval=snapshot.interval,
-        time__gte=_utc(window_times[0]), time__lte=_utc(window_times[-1]),
+        time__gte=from_ms(window_times[0]), time__lte=from_ms(window_times[-1]),
     ).values_list("time", "open", "high", "low", "close")
     ohlc = {name: np.full(len(window_times), np.nan) for name in ("open", "high", "low", "close")}
     rows = list(rows)
@@ -185,10 +185,6 @@ def _stored_candles(target: Target, snapshot: GridSnapshot, source: GridSource, 
     missing = ~np.isfinite(ohlc["close"])
     ohlc["close"][missing] = source["close"].astype(np.float64)[first:][missing]
     return ohlc
-
-
-def _utc(ms) -> datetime:
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
 
 
 def view_base(target: Target) -> str:

@@ -9,13 +9,12 @@ column is a measured zero, not a missing value.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 from django.utils import timezone
 
 from heatmaps.liquidation_selectors import liquidation_coverage_gaps
 from heatmaps.models import Liquidation, Market
+from liqsite.exchanges.http import from_ms
 
 
 def fill_measured(window, markets: list[Market]) -> None:
@@ -30,7 +29,7 @@ def fill_measured(window, markets: list[Market]) -> None:
         if not covered.any():
             return
     rows = np.array(
-        Liquidation.objects.filter(market__in=markets, time__gte=_dt(starts[0]), time__lt=_dt(ends[-1]))
+        Liquidation.objects.filter(market__in=markets, time__gte=from_ms(starts[0]), time__lt=from_ms(ends[-1]))
         .values_list("time", "side", "usd"),
         dtype=object,
     ).reshape(-1, 3)
@@ -50,7 +49,7 @@ def fill_measured(window, markets: list[Market]) -> None:
 def _covered_columns(market: Market, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Columns that no gap in the collector's coverage of the market's exchange overlaps."""
     covered = np.ones(len(starts), dtype=bool)
-    gaps = liquidation_coverage_gaps(market=market, start=_dt(starts[0]), end=_dt(ends[-1]))
+    gaps = liquidation_coverage_gaps(market=market, start=from_ms(starts[0]), end=from_ms(ends[-1]))
     for gap_start, gap_end in gaps:
         a, b = gap_start.timestamp() * 1000, gap_end.timestamp() * 1000
         covered &= ~((starts < b) & (ends > a))
@@ -59,5 +58,3 @@ def _covered_columns(market: Market, starts: np.ndarray, ends: np.ndarray) -> np
     return covered
 
 
-def _dt(ms) -> datetime:
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)

@@ -409,7 +409,7 @@ class ResponseReader:
         ms = self.number(value, where)
         if not (_MIN_MS <= ms <= _MAX_MS) or ms != int(ms):
             raise self.malformed(f"expected a millisecond timestamp, got {value!r}", where)
-        return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+        return from_ms(ms)
 
     def ascending(self, rows: Sequence, where: str, *, time_of: Callable[[Any], datetime] = lambda row: row.time) -> Sequence:
         """Check strictly increasing times (after any reversal of newest-first lists)."""
@@ -429,6 +429,11 @@ class ResponseReader:
 def to_ms(when: datetime) -> int:
     """Milliseconds since the epoch of an aware datetime."""
     return int(when.timestamp() * 1000)
+
+
+def from_ms(ms: float) -> datetime:
+    """The UTC datetime of milliseconds since the epoch (the inverse of :func:`to_ms`)."""
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
 
 
 def windows(start_ms: int, end_ms: int, step_ms: int) -> Iterable[tuple[int, int]]:

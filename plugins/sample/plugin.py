@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from liqsite.exchanges import (
     MarginTier,
     OpenInterestPoint,
 )
+from liqsite.exchanges.http import from_ms
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BINANCE_DIR = DATA_DIR / "binance-btcusdt-2024-05"
@@ -42,7 +43,7 @@ OKX_CANDLE_INTERVALS = ("1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d")
 
 
 def _utc(ms: str) -> datetime:
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+    return from_ms(int(ms))
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
