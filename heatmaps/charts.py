@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from heatmaps.formatting import usd
 from heatmaps.pages.window import HeatmapWindow
 
 # Purple → blue → green → yellow (the viridis ramp): ordered in lightness, so
@@ -125,7 +126,7 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
             "itemWidth": 12,
             "itemHeight": 180,
             "formatter": "usd",
-            "text": [f"{_usd(scale_top)}+  (99th percentile; brighter cells capped)", "$0"],
+            "text": [f"{usd(scale_top)}+  (99th percentile; brighter cells capped)", "$0"],
             "textStyle": {"color": TEXT_COLOUR},
             "inRange": {"color": COLOUR_SCALE},
         }],
@@ -280,8 +281,3 @@ def _price_text(price: float) -> str:
     return f"{price:.4g}"
 
 
-def _usd(value: float) -> str:
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"${value / limit:.3g}{suffix}"
-    return f"${value:.0f}"

@@ -25,6 +25,15 @@ def number(value) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def plain(value) -> str:
+    """A setting as written: ``0.004``, ``5, 10, 25`` (lists joined), anything else as text."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value)
+    return str(value)
+
+
 def usd(value) -> str:
     """``3.1e6`` → ``$3.1M``: short enough for a table cell or a subject line."""
     amount = number(value)

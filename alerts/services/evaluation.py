@@ -39,7 +39,7 @@ from heatmaps.formatting import pct, price, usd
 from heatmaps.models import GridSnapshot, Market
 from heatmaps.pages.query import BadQuery, ViewQuery
 from heatmaps.pages.shares import create_share_link
-from heatmaps.pages.snapshots import coin_target, market_target
+from heatmaps.pages.snapshots import Target, coin_target, market_target
 
 log = logging.getLogger(__name__)
 Kind = AlertRule.Kind
@@ -74,10 +74,6 @@ def edge_distance_pct(band: dict, close: float) -> float:
     """How far price must move to reach the band's near edge, in % of price (0 inside the band)."""
     edge = band["low"] - close if band["side"] == "above" else close - band["high"]
     return max(0.0, edge / close * 100.0)
-
-
-def _target_label(market: Market | None, coin: str) -> str:
-    return f"{market.symbol} · {market.exchange.label}" if market else f"{coin} · all exchanges"
 
 
 def _context(grid: GridSnapshot, label: str) -> dict:
@@ -210,7 +206,7 @@ def rules_evaluate(*, market_id: int | None = None, coin: str = "") -> Evaluatio
     coin = "" if market else coin.upper()
     rules = AlertRule.objects.filter(paused=False).select_related("user")
     rules = rules.filter(market=market) if market else rules.filter(market__isnull=True, coin=coin)
-    label = _target_label(market, coin)
+    label = Target(market=market, coin=coin).title
     grids: dict[str, GridSnapshot | None] = {}
     now = timezone.now()
     for rule in rules:

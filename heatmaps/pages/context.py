@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from heatmaps.formatting import plain
 from heatmaps.liquidation_selectors import liquidation_notice
 from heatmaps.pages.controls import view_controls
 from heatmaps.pages.heatmap_view import HeatmapView
@@ -49,13 +50,7 @@ def _params_rows(params) -> list[tuple[str, str]]:
     for key, value in params.items():
         if isinstance(value, (dict, list)) and len(str(value)) > 200:
             continue  # tier tables and the like: on the model page, not in the page footer
-        rows.append((key.replace("_", " "), _plain(value)))
+        rows.append((key.replace("_", " "), plain(value)))
     return rows
 
 
-def _plain(value) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v) for v in value)
-    return str(value)

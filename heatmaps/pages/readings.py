@@ -7,10 +7,9 @@ partial snapshot still renders.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from heatmaps.formatting import usd
+from heatmaps.formatting import number, plain, usd
 
 SQUEEZE_STEPS = ("1", "2", "5", "10")
 
@@ -49,15 +48,15 @@ def band_rows(analysis: dict) -> list[BandRow]:
             continue
         rows.append(BandRow(
             side=str(band.get("side", "")),
-            low=_number(band.get("low")),
-            high=_number(band.get("high")),
-            usd=_number(band.get("usd")),
-            distance_pct=_number(band.get("distance_pct")),
+            low=number(band.get("low")),
+            high=number(band.get("high")),
+            usd=number(band.get("usd")),
+            distance_pct=number(band.get("distance_pct")),
             trend=str(band.get("trend", "")),
-            change_pct=_number(band.get("change_pct")),
+            change_pct=number(band.get("change_pct")),
             oi_trend=str(band.get("oi_trend", "")),
             verdict=str(band.get("verdict", "")),
-            persistence_hours=_number(band.get("persistence_hours")),
+            persistence_hours=number(band.get("persistence_hours")),
             spike=bool(band.get("spike", False)),
         ))
     return sorted(rows, key=lambda row: -(row.usd or 0))
@@ -76,7 +75,7 @@ def squeeze_rows(analysis: dict) -> tuple[list[SqueezeRow], str]:
         return [], ""
     down = squeeze.get("down") if isinstance(squeeze.get("down"), dict) else {}
     up = squeeze.get("up") if isinstance(squeeze.get("up"), dict) else {}
-    rows = [SqueezeRow(step, _number(down.get(step)), _number(up.get(step))) for step in SQUEEZE_STEPS]
+    rows = [SqueezeRow(step, number(down.get(step)), number(up.get(step))) for step in SQUEEZE_STEPS]
     heavier = squeeze.get("heavier")
     return rows, heavier if heavier in ("long", "short", "balanced") else ""
 
@@ -86,7 +85,7 @@ def threshold_rows(analysis: dict) -> list[tuple[str, str]]:
     if not isinstance(thresholds, dict):
         return []
     return [
-        (THRESHOLD_LABELS.get(key, key.replace("_", " ")), usd(value) if key.endswith("_usd") else _plain(value))
+        (THRESHOLD_LABELS.get(key, key.replace("_", " ")), usd(value) if key.endswith("_usd") else plain(value))
         for key, value in thresholds.items()
     ]
 
@@ -96,17 +95,3 @@ def oi_reading(analysis: dict) -> dict:
     return oi if isinstance(oi, dict) else {}
 
 
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _plain(value) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v) for v in value)
-    return str(value)
