@@ -86,7 +86,8 @@ def share_create(request):
 @login_required
 @require_GET
 def share_list(request):
-    links = ShareLink.objects.filter(owner=request.user).select_related("market")
+    # The list shows titles and dates; a frozen link's stored window and meta stay in the database.
+    links = ShareLink.objects.filter(owner=request.user).defer("frozen_window", "frozen_meta")
     return render(request, "heatmaps/share_list.html", {"links": links})
 
 
@@ -94,7 +95,7 @@ def share_list(request):
 @require_POST
 def share_revoke(request, pk: int):
     # Someone else's link is "not found", not "forbidden": its existence is not theirs to learn.
-    link = get_object_or_404(ShareLink, pk=pk, owner=request.user)
+    link = get_object_or_404(ShareLink.objects.defer("frozen_window", "frozen_meta"), pk=pk, owner=request.user)
     link.revoke()
     messages.success(request, f"Revoked: {link.title}")
     return redirect("heatmaps:share_list")

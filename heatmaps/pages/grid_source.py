@@ -70,9 +70,6 @@ class GridSource:
             self._loaded[name] = archive[name]
         return self._loaded[name]
 
-    def get(self, name: str) -> np.ndarray | None:
-        return self[name] if name in self else None
-
     def close(self) -> None:
         self._archive.close()
         if self._layer_archive is not None:

@@ -10,7 +10,7 @@ from heatmaps.models import ShareLink
 from heatmaps.pages.heatmap_view import HeatmapView, heatmap_view, view_base, view_currency
 from heatmaps.pages.query import BadQuery, ViewQuery, parse_view_query
 from heatmaps.pages.readings import squeeze_rows
-from heatmaps.pages.snapshots import Target, coin_target, market_target
+from heatmaps.pages.snapshots import Target, coin_target
 from heatmaps.pages.window import HeatmapWindow
 
 
@@ -36,7 +36,6 @@ def create_share_link(*, owner, target: Target, query: ViewQuery, frozen: bool) 
         link.frozen_meta = {
             "analysis": view.analysis,
             "params": view.snapshot.params,
-            "computed_at": view.snapshot.computed_at.isoformat(),
             "currency": view_currency(view.markets),
             "base": view_base(target),
         }
@@ -45,7 +44,8 @@ def create_share_link(*, owner, target: Target, query: ViewQuery, frozen: bool) 
 
 
 def share_target(link: ShareLink) -> Target:
-    return market_target(link.market_id) if link.market_id else coin_target(link.coin)
+    # The link's market is already loaded (select_related by the view); no need to fetch it again.
+    return Target(market=link.market) if link.market_id else coin_target(link.coin)
 
 
 def shared_view(link: ShareLink) -> tuple[HeatmapView, dict | None]:

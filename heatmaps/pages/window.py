@@ -67,8 +67,6 @@ class HeatmapWindow:
     measured_short: np.ndarray
     scale_max: float  # top of the colour scale (99th percentile of positive cells)
     value_max: float  # the largest cell, for the legend
-    history_start_ms: int  # first step stored in the snapshot
-    stored_bins: int  # bins of the stored grid before cropping/merging
     bins_per_row: int
 
     @property
@@ -89,11 +87,6 @@ class HeatmapWindow:
         return bool(np.isfinite(self.open).any())
 
     @property
-    def last_close(self) -> float:
-        finite = self.close[np.isfinite(self.close)]
-        return float(finite[-1]) if len(finite) else math.nan
-
-    @property
     def has_measured(self) -> bool:
         return bool(np.isfinite(self.measured_long).any())
 
@@ -108,7 +101,9 @@ class HeatmapWindow:
     def from_bytes(cls, blob: bytes) -> HeatmapWindow:
         with np.load(io.BytesIO(bytes(blob)), allow_pickle=False) as archive:
             meta = json.loads(str(archive["meta"]))
-            return cls(**meta, **{name: archive[name] for name in _ARRAY_FIELDS})
+            # Links frozen by an older version may carry fields this one no longer has.
+            known = {f.name for f in fields(cls)}
+            return cls(**{k: v for k, v in meta.items() if k in known}, **{name: archive[name] for name in _ARRAY_FIELDS})
 
 
 def reduce_window(
@@ -179,8 +174,6 @@ def reduce_window(
         measured_short=nan.copy(),
         scale_max=max(scale_max, 1e-9),
         value_max=value_max,
-        history_start_ms=int(times[0]),
-        stored_bins=len(edges) - 1,
         bins_per_row=per_row,
     )
 

@@ -82,6 +82,20 @@ def test_window_survives_a_round_trip_through_bytes():
     np.testing.assert_array_equal(again.measured_long, window.measured_long)
 
 
+def test_a_window_frozen_by_an_older_version_still_loads():
+    import io
+    import json
+
+    window = reduce(arrays())
+    with np.load(io.BytesIO(window.to_bytes())) as archive:
+        stored = {name: archive[name] for name in archive.files}
+    meta = json.loads(str(stored["meta"])) | {"stored_bins": 8, "history_start_ms": 0}  # fields since dropped
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **(stored | {"meta": np.array(json.dumps(meta))}))
+    again = HeatmapWindow.from_bytes(buffer.getvalue())
+    assert np.array_equal(again.pending, window.pending) and again.scale_max == window.scale_max
+
+
 def snapshot(interval, method):
     return GridSnapshot(interval=interval, long_share_method=method, params={}, analysis={})
 
