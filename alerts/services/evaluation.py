@@ -183,11 +183,13 @@ def claim(rule: AlertRule, finding: Finding, *, market: Market | None, coin: str
                 fired_at=now, kind=rule.kind, rule_text=rule.describe()[:300], summary=finding.summary[:300],
                 details=finding.details, heatmap_url=finding.heatmap_url,
             )
+            # Freeze the view before claiming the rule: the claim's UPDATE locks the
+            # rule row until commit, and building the view takes a while.
+            alert.heatmap_url = frozen_view_url(owner=rule.user, market=market, coin=coin, finding=finding)
+            alert.details = {**alert.details, "live_url": finding.heatmap_url}
             cooled = Q(last_fired_at__isnull=True) | Q(last_fired_at__lt=now - rule.cooldown)
             if not AlertRule.objects.filter(cooled, pk=rule.pk, paused=False).update(last_fired_at=now):
                 raise _Quiet
-            alert.heatmap_url = frozen_view_url(owner=rule.user, market=market, coin=coin, finding=finding)
-            alert.details = {**alert.details, "live_url": finding.heatmap_url}
             alert.message = alert_email_queue(alert=alert, rule=rule)
             alert.save(update_fields=["message", "heatmap_url", "details"])
     except IntegrityError:
