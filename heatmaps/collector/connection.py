@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import websockets
 from asgiref.sync import sync_to_async
+from django.db import DatabaseError
 from django.db import connections as db_connections
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from liqsite.exchanges import ExchangeError
 
 log = logging.getLogger(__name__)
 
-# Write last_message_at at most this often (seconds): coverage, not a message log.
+# How often an open connection records that it is alive (seconds): coverage, not a message log.
 TOUCH_EVERY = 30.0
 
 
@@ -45,28 +46,41 @@ async def _keep_alive(socket, message: str, interval: float) -> None:
         await socket.send(message)
 
 
+async def _heartbeat(coverage_id: int) -> None:
+    """Mark the connection alive every TOUCH_EVERY seconds while it is open.
+
+    A quiet stream (Binance sends nothing between liquidations; its pings are
+    answered inside the websockets library) is still listening: coverage must
+    not turn into a gap just because nobody was liquidated for a while.
+    """
+    while True:
+        await asyncio.sleep(TOUCH_EVERY)
+        await sync_to_async(store.touch_coverage)(coverage_id, timezone.now())
+
+
 async def run_connection(planned: PlannedStream) -> tuple[str, int]:
-    """One connection's life; returns (why it ended, events stored). Raises nothing but cancellation."""
+    """One connection's life; returns (why it ended, events stored). Raises nothing but cancellation.
+
+    Every attempt is a coverage row, so a refused or failing connection shows
+    its reason; one that never opened covers at most the 20 s it took to fail.
+    """
     stream = planned.stream
-    coverage_id = await sync_to_async(store.open_coverage)(planned.exchange_id, stream.name)
-    stored, last_touch, last_message_at = 0, 0.0, None
-    loop = asyncio.get_running_loop()
+    coverage_id, stored, last_message_at = None, 0, None
     reason = "closed"
-    pinger = None
+    helpers = []
     try:
+        coverage_id = await sync_to_async(store.open_coverage)(planned.exchange_id, stream.name)
         async with websockets.connect(stream.url, open_timeout=20, ping_interval=20, ping_timeout=20, max_size=2**22) as socket:
             for message in stream.subscribe:
                 await socket.send(message)
+            helpers.append(asyncio.create_task(_heartbeat(coverage_id)))
             if stream.ping_message:
-                pinger = asyncio.create_task(_keep_alive(socket, stream.ping_message, stream.ping_interval))
+                helpers.append(asyncio.create_task(_keep_alive(socket, stream.ping_message, stream.ping_interval)))
             async for message in socket:
                 last_message_at = timezone.now()
                 events = stream.parse(message)
                 if events:
                     stored += await sync_to_async(store.store_events)(planned.market_ids, events)
-                if loop.time() - last_touch >= TOUCH_EVERY:
-                    last_touch = loop.time()
-                    await sync_to_async(store.touch_coverage)(coverage_id, last_message_at)
             reason = f"closed by the exchange (code {socket.close_code}{': ' + socket.close_reason if socket.close_reason else ''})"
     except asyncio.CancelledError:
         reason = "collector stopped"
@@ -75,10 +89,21 @@ async def run_connection(planned: PlannedStream) -> tuple[str, int]:
         reason = f"refused message: {error}"
     except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as error:
         reason = f"{type(error).__name__}: {error}"
+    except DatabaseError as error:
+        # A busy or restarting database ends this connection, not the stream: it reconnects with backoff.
+        reason = f"database error: {error}"
+    except Exception as error:  # a parser bug must not silently end a stream forever
+        log.exception("%s %s: unexpected error", planned.exchange_label, stream.name)
+        reason = f"unexpected {type(error).__name__}: {error}"
     finally:
-        if pinger is not None:
-            pinger.cancel()
-        await asyncio.shield(sync_to_async(store.close_coverage)(coverage_id, reason, last_message_at))
+        for helper in helpers:
+            helper.cancel()
+        if coverage_id is not None:
+            try:
+                await asyncio.shield(sync_to_async(store.close_coverage)(coverage_id, reason, last_message_at))
+            except DatabaseError:
+                # Left open, the row is closed at its last sign of life by the staleness rule or the next start.
+                log.warning("%s %s: could not record the end of a connection", planned.exchange_label, stream.name)
     return reason, stored
 
 

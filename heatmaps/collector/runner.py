@@ -50,6 +50,13 @@ async def collect(
             for item in planned:
                 log.info("collecting %s liquidations from %s (%d markets)", item.exchange_label, item.stream.name, len(item.market_ids))
             tasks = [asyncio.create_task(keep_stream_open(item, backoff=backoff)) for item in planned]
+        else:
+            # A stream that ended (it should not: it reconnects forever) is started again.
+            for index, task in enumerate(tasks):
+                if task.done():
+                    error = None if task.cancelled() else task.exception()
+                    log.error("%s stopped (%r); starting it again", planned[index].stream.name, error)
+                    tasks[index] = asyncio.create_task(keep_stream_open(planned[index], backoff=backoff))
         try:
             await asyncio.wait_for(stop.wait(), timeout=replan_seconds)
             break

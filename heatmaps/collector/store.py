@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from heatmaps.models import Exchange, Liquidation, LiquidationCoverage, Market
@@ -85,6 +87,8 @@ def close_coverage(coverage_id: int, reason: str, last_message_at: datetime | No
 
 def close_dangling_coverage() -> int:
     """Close rows a killed collector left open (called at start-up), so they do not look connected."""
+    # Closed at its last sign of life, not at this restart: the time the collector was down is a gap.
     return LiquidationCoverage.objects.filter(disconnected_at__isnull=True).update(
-        disconnected_at=timezone.now(), reason="collector stopped without closing this connection"
+        disconnected_at=Coalesce(F("last_message_at"), F("connected_at")),
+        reason="collector stopped without closing this connection",
     )

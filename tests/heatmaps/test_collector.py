@@ -118,8 +118,14 @@ def test_store_events_ignores_duplicates_and_unknown_symbols(binance_btc):
 @pytest.mark.django_db
 def test_dangling_coverage_is_closed_at_start(binance_btc):
     LiquidationCoverage.objects.create(exchange=binance_btc.exchange, stream="x", connected_at=datetime(2024, 1, 1, tzinfo=UTC))
-    assert store.close_dangling_coverage() == 1
-    assert "without closing" in LiquidationCoverage.objects.get().reason
+    seen = LiquidationCoverage.objects.create(exchange=binance_btc.exchange, stream="y", connected_at=datetime(2024, 1, 2, tzinfo=UTC),
+                                              last_message_at=datetime(2024, 1, 2, 6, tzinfo=UTC))
+    assert store.close_dangling_coverage() == 2
+    rows = {row.stream: row for row in LiquidationCoverage.objects.all()}
+    assert all("without closing" in row.reason for row in rows.values())
+    # Closed at the last sign of life, not at the restart: the downtime is a gap.
+    assert rows["x"].disconnected_at == datetime(2024, 1, 1, tzinfo=UTC)
+    assert rows["y"].disconnected_at == seen.last_message_at
 
 
 @pytest.mark.django_db
@@ -183,3 +189,45 @@ def test_the_collector_reopens_streams_when_the_active_markets_change(monkeypatc
     assert asyncio.run(scenario()) == 1
     # An unchanged plan keeps the stream open; a new market reopens it with both.
     assert events == [("open", "BTCUSDT"), ("close", "BTCUSDT"), ("open", "BTCUSDT+ETHUSDT"), ("close", "BTCUSDT+ETHUSDT")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_quiet_stream_still_counts_as_listening(binance_btc, monkeypatch):
+    from heatmaps.collector import connection
+
+    monkeypatch.setattr(connection, "TOUCH_EVERY", 0.05)
+
+    async def quiet(socket):
+        await asyncio.sleep(0.4)  # no liquidation at all
+        await socket.close(code=1000, reason="bye")
+
+    async def scenario():
+        async with serve(quiet, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            stream = LiquidationStream(name="btcusdt@forceOrder", url=f"ws://127.0.0.1:{port}/", parse=binance_parse.force_order)
+            await keep_stream_open(PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk}),
+                                   max_connections=1)
+
+    asyncio.run(scenario())
+    (row,) = LiquidationCoverage.objects.all()
+    assert row.last_message_at is not None and row.last_message_at > row.connected_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_ends_the_connection_not_the_stream(binance_btc, monkeypatch):
+    from django.db import OperationalError
+
+    def locked(market_ids, events):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "store_events", locked)
+
+    def planned_for(url):
+        stream = LiquidationStream(name="btcusdt@forceOrder", url=url,
+                                   parse=lambda message: binance_parse.force_order(message, frozenset({"BTCUSDT"})))
+        return PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk})
+
+    asyncio.run(run_against_server(planned_for, recorded_messages(), connections=2, received=[]))
+    rows = list(LiquidationCoverage.objects.order_by("connected_at"))
+    assert len(rows) == 2  # it reconnected
+    assert all(row.reason == "database error: database is locked" for row in rows)
