@@ -32,7 +32,11 @@ def refresh_market(self, market_id: int) -> str:
     except Market.DoesNotExist:
         return f"market {market_id} no longer exists"
     except RefreshFailed as error:
-        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries, error.retry_after)) from error
+        countdown = backoff_seconds(self.request.retries, error.retry_after)
+        # A retry would inherit the first run's absolute expiry (shorter than the
+        # refresh interval) and be dropped unseen once its countdown passes it.
+        # Give it its own: it is worth running until a periodic refresh is due after it.
+        raise self.retry(exc=error, countdown=countdown, expires=countdown + settings.LIQSITE_REFRESH_SECONDS) from error
     # Compute only when the inputs moved (most periodic refreshes of a quiet or
     # historical market store nothing new), or when the market has no grid yet.
     if report.ok and (report.changed or not GridSnapshot.objects.filter(market_id=market_id).exists()):

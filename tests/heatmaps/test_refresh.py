@@ -77,6 +77,8 @@ def test_the_task_retries_transient_errors_with_backoff(btc):
         with pytest.raises(Retry):
             refresh_market.apply(args=(btc.pk,), throw=True)
     assert retry.call_args.kwargs["countdown"] >= 42
+    # Its own expiry, after its countdown (not the first run's, which a long backoff would outlive).
+    assert retry.call_args.kwargs["expires"] > retry.call_args.kwargs["countdown"]
 
 
 def test_backoff_grows_and_is_capped():
