@@ -63,7 +63,8 @@ def _ms(times) -> np.ndarray:
 def _readings(model, market: Market, interval: str, field: str) -> tuple[np.ndarray, np.ndarray]:
     """Readings stored for ``interval``, else the finest stored cadence of the series."""
     rows = model.objects.filter(market=market)
-    intervals = set(rows.values_list("interval", flat=True).distinct())
+    # order_by() first: the model's default ordering would make DISTINCT return every row.
+    intervals = set(rows.order_by().values_list("interval", flat=True).distinct())
     if not intervals:
         return np.empty(0, np.int64), np.empty(0)
     chosen = interval if interval in intervals else min(intervals, key=INTERVAL_SECONDS.__getitem__)

@@ -381,7 +381,9 @@ def run_backtest(inp: BacktestInput, *, variants=VARIANTS, progress: Progress | 
                 continue
             (mix, half_life), fit = _fit(v, inp, head, head_observed, source[:fit_stop], head_mask, tick)
         series = _series(inp, v, mix, half_life)
-        predicted = _realized(series)
+        # One model run serves both the per-step score and, with records, the price maps.
+        run = MarketRun(series, plan.edges) if plan is not None and len(plan.rows) else None
+        predicted = run.realized("long") + run.realized("short") if run is not None else _realized(series)
         s = _step_scores(predicted, observed, source, held_out)
         row.spearman, row.spearman_ci = s["spearman"], s["spearman_ci"]
         row.top_decile, row.by_source = s["top_decile"], s["by_source"]
@@ -391,8 +393,8 @@ def run_backtest(inp: BacktestInput, *, variants=VARIANTS, progress: Progress | 
                                           else "candle direction" if v.intrabar else None)}
         row.fit = fit
         row.predicted = predicted
-        if plan is not None and len(plan.rows):
-            values = model_rows(MarketRun(series, plan.edges), plan.rows)
+        if run is not None:
+            values = model_rows(run, plan.rows)
             row.credits = map_credits(plan, inp.close, inp.records.price, values)
             row.bins = _bins_score(plan, inp, row.credits)
         tick(f"{v.key}: scored")

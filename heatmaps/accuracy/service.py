@@ -66,7 +66,7 @@ def backtest_interval(market: Market) -> str | None:
     if not intervals:
         return None
     rows = OpenInterest.objects.filter(market=market)
-    oi_intervals = sorted(set(rows.values_list("interval", flat=True)), key=INTERVAL_SECONDS.__getitem__)
+    oi_intervals = sorted(set(rows.order_by().values_list("interval", flat=True).distinct()), key=INTERVAL_SECONDS.__getitem__)
     if not oi_intervals:
         return intervals[0]
     times = list(rows.filter(interval=oi_intervals[0]).order_by("-time").values_list("time", flat=True)[:200])
