@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 from django.db.models import Q
 from django.utils import timezone
 
 from heatmaps.models import LiquidationCoverage, Market
+from liqsite.exchanges.http import from_ms, to_ms
 from liqsite.exchanges.registry import installed_plugins
 
 # An open connection whose last message is older than this is treated as
@@ -43,6 +45,20 @@ def liquidation_coverage_gaps(*, market: Market, start: datetime, end: datetime,
     if cursor < end:
         gaps.append((cursor, end))
     return [(a, b) for a, b in gaps if b > a]
+
+
+def covered_mask(*, market: Market, starts: np.ndarray, ends: np.ndarray, now: datetime | None = None) -> np.ndarray:
+    """Per span [starts[i], ends[i]) in epoch ms (ascending): True when the collector was
+    listening to the market's exchange for the whole span, and the span is over."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=bool)
+    now = now or timezone.now()
+    covered = np.ones(len(starts), dtype=bool)
+    for gap_start, gap_end in liquidation_coverage_gaps(market=market, start=from_ms(starts[0]), end=from_ms(ends[-1]), now=now):
+        covered &= ~((starts < to_ms(gap_end)) & (ends > to_ms(gap_start)))
+    # Coverage is known only up to now: a span still in progress is not fully listened to.
+    covered &= ends <= to_ms(now)
+    return covered
 
 
 def liquidation_notice(*, market: Market) -> str:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from heatmaps.compute import model_params
 from heatmaps.grid_inputs import market_steps
-from heatmaps.liquidation_selectors import liquidation_coverage_gaps
+from heatmaps.liquidation_selectors import covered_mask
 from heatmaps.models import AccuracyReport, Candle, Liquidation, Market, OpenInterest
 from liqsite.exchanges import INTERVAL_SECONDS
 from liqsite.exchanges.http import from_ms, to_ms
@@ -92,21 +92,6 @@ def _fine_candles(market: Market, interval: str, start: datetime, end: datetime)
     return None
 
 
-def _covered(market: Market, open_time: np.ndarray, step_ms: int, now: datetime) -> np.ndarray:
-    """Per step: True when the whole step lies inside collector connections to the market's exchange."""
-    if len(open_time) == 0:
-        return np.zeros(0, dtype=bool)
-    start, end = from_ms(int(open_time[0])), from_ms(int(open_time[-1]) + step_ms)
-    gaps = liquidation_coverage_gaps(market=market, start=start, end=end, now=now)
-    covered = np.ones(len(open_time), dtype=bool)
-    step_end = open_time + step_ms
-    for a, b in gaps:
-        covered &= ~((open_time < to_ms(b)) & (step_end > to_ms(a)))
-    # A step that ends after "now" was not fully listened to.
-    covered &= step_end <= to_ms(now)
-    return covered
-
-
 def backtest_input(
     market: Market, interval: str, *, start: datetime | None = None, end: datetime | None = None,
     fit_share: float = FIT_SHARE, now: datetime | None = None,
@@ -140,7 +125,7 @@ def backtest_input(
         open_time=steps.open_time, open=steps.open, high=steps.high, low=steps.low, close=steps.close,
         volume=steps.volume, taker_buy_volume=steps.taker_buy_volume, open_interest=steps.open_interest,
         long_share=steps.long_share, step_ms=step_ms, split_time=split_ms,
-        covered=_covered(market, steps.open_time, step_ms, now), records=recs, params=model_params(market),
+        covered=covered_mask(market=market, starts=steps.open_time, ends=steps.open_time + step_ms, now=now), records=recs, params=model_params(market),
         exchange_mix=exchange_mix(market), fine=_fine_candles(market, interval, from_ms(start_ms), from_ms(end_ms)),
     )
 

@@ -10,9 +10,8 @@ column is a measured zero, not a missing value.
 from __future__ import annotations
 
 import numpy as np
-from django.utils import timezone
 
-from heatmaps.liquidation_selectors import liquidation_coverage_gaps
+from heatmaps.liquidation_selectors import covered_mask
 from heatmaps.models import Liquidation, Market
 from liqsite.exchanges.http import from_ms
 
@@ -25,7 +24,7 @@ def fill_measured(window, markets: list[Market]) -> None:
     ends = np.append(starts[1:], window.end_ms)
     covered = np.ones(window.columns, dtype=bool)
     for market in markets:
-        covered &= _covered_columns(market, starts, ends)
+        covered &= covered_mask(market=market, starts=starts, ends=ends)
         if not covered.any():
             return
     rows = np.array(
@@ -44,17 +43,3 @@ def fill_measured(window, markets: list[Market]) -> None:
         np.add.at(short_usd, column[~is_long], usd[~is_long])
     window.measured_long = np.where(covered, long_usd, np.nan)
     window.measured_short = np.where(covered, short_usd, np.nan)
-
-
-def _covered_columns(market: Market, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Columns that no gap in the collector's coverage of the market's exchange overlaps."""
-    covered = np.ones(len(starts), dtype=bool)
-    gaps = liquidation_coverage_gaps(market=market, start=from_ms(starts[0]), end=from_ms(ends[-1]))
-    for gap_start, gap_end in gaps:
-        a, b = gap_start.timestamp() * 1000, gap_end.timestamp() * 1000
-        covered &= ~((starts < b) & (ends > a))
-    # Coverage is known only up to now; a column still in progress is not measured yet.
-    covered &= ends <= timezone.now().timestamp() * 1000
-    return covered
-
-
