@@ -25,7 +25,6 @@ __all__ = [
     "EXCHANGE_MIXES",
     "AGEING_HOURS",
     "mix_candidates",
-    "variant_by_key",
 ]
 
 
@@ -107,12 +106,6 @@ VARIANTS = (
 # The variant the site's stored grids use today (heatmaps/compute.py).
 SITE_DEFAULT = "reference"
 
-
-def variant_by_key(key: str) -> Variant:
-    for v in VARIANTS:
-        if v.key == key:
-            return v
-    raise KeyError(f"no variant {key!r}; known: {', '.join(v.key for v in VARIANTS)}")
 
 
 def mix_candidates(exchange_mix: Mix | None) -> list[Mix]:

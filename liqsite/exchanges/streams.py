@@ -39,5 +39,3 @@ class LiquidationStream:
     # '{"op":"ping"}'); ``None`` when protocol-level pings suffice.
     ping_message: str | None = None
     ping_interval: float = 20.0
-    # A caveat pages show beside this exchange's liquidations.
-    notice: str = ""

@@ -206,7 +206,7 @@ class PluginContractTests:
             self.clock_now = expected.now
             plugin, _ = self.make(self.routes())
             with plugin:
-                rows = [row for batch in self.batches(plugin, method, *self.call_args(method, None)) for row in batch]
+                rows = rows_of(self.batches(plugin, method, *self.call_args(method, None)))
             assert len(rows) == expected.count, method
             assert_row(rows[0], expected.first)
             assert_row(rows[-1], expected.last)
@@ -216,7 +216,7 @@ class PluginContractTests:
             self.clock_now = expected.now
             plugin, _ = self.make(self.routes())
             with plugin:
-                times = [row.time for batch in self.batches(plugin, method, *self.call_args(method, None)) for row in batch]
+                times = [row.time for row in rows_of(self.batches(plugin, method, *self.call_args(method, None)))]
             assert times == sorted(times) and len(set(times)) == len(times), method
             assert all(t.utcoffset().total_seconds() == 0 for t in times), method
 
@@ -236,7 +236,7 @@ class PluginContractTests:
     def test_a_resumed_fetch_starts_at_since_and_returns_nothing_older(self):
         plugin, transport = self.make(self.routes())
         with plugin:
-            rows = [row for batch in self.batches(plugin, "candles", self.symbol, self.interval, self.resume_since) for row in batch]
+            rows = rows_of(self.batches(plugin, "candles", self.symbol, self.interval, self.resume_since))
         requests = transport.to(self.candles_path)
         assert requests, "the plugin asked for no candles"
         # It asks from ``since`` (not from the start of history again) …

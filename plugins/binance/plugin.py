@@ -141,5 +141,4 @@ class BinanceExchange(HttpExchangePlugin):
         return (LiquidationStream(
             name=names[:100], url=STREAM_URL + names,
             parse=lambda message: parse.force_order(message, wanted),
-            notice=parse.FORCE_ORDER_NOTICE,
         ),)

@@ -55,7 +55,7 @@ def _rows(data: list, reader: ResponseReader, width: int) -> list[tuple[str, lis
     return rows
 
 
-def candles(data: list, reader: ResponseReader, *, instrument: Instrument) -> list[Candle]:
+def candles(data: list, reader: ResponseReader) -> list[Candle]:
     """``/api/v5/market/history-candles``: ``[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]``.
 
     For swaps ``volCcy`` is the volume in base coin (``vol`` is contracts).

@@ -88,7 +88,7 @@ class OkxExchange(HttpExchangePlugin):
     def _last_price(self, symbol: str) -> float:
         """The close of the latest 1m candle: the price tiers in contracts are converted at."""
         latest = self._get("/api/v5/market/history-candles", {"instId": symbol, "bar": "1m", "limit": 1}, parse.candles,
-                           limiter=_CANDLES, instrument=self.instrument(symbol))
+                           limiter=_CANDLES)
         if not latest:
             raise ExchangeError("no recent candle to price the position tiers with", exchange=self.label,
                                 endpoint="/api/v5/market/history-candles")
@@ -113,13 +113,14 @@ class OkxExchange(HttpExchangePlugin):
 
     # --- series -------------------------------------------------------------------
     def candles(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[Candle]]:
+        self.instrument(symbol)  # an unknown symbol is a permanent error before any page
         step = INTERVAL_SECONDS[interval] * 1000
         start = floor_ms(self.start_ms(symbol, since), step)
 
         def fetch(lo, hi):
             # ``before`` and ``after`` are exclusive: (lo - 1, hi) is the window [lo, hi).
             params = {"instId": symbol, "bar": BAR[interval], "before": lo - 1, "after": hi, "limit": PAGE_LIMIT}
-            return self._get("/api/v5/market/history-candles", params, parse.candles, limiter=_CANDLES, instrument=self.instrument(symbol))
+            return self._get("/api/v5/market/history-candles", params, parse.candles, limiter=_CANDLES)
 
         return fetch_windows(fetch, start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * PAGE_LIMIT,
                              since_ms=to_ms(since) if since else None)

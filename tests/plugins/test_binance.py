@@ -180,4 +180,4 @@ def test_a_broken_force_order_message_names_the_field():
 def test_the_stream_covers_the_asked_symbols_with_the_one_per_second_notice():
     (stream,) = BinanceExchange().liquidation_streams(["BTCUSDT", "ETHUSDT"])
     assert stream.url == "wss://fstream.binance.com/stream?streams=btcusdt@forceOrder/ethusdt@forceOrder"
-    assert "one liquidation per symbol per second" in stream.notice
+    assert "one liquidation per symbol per second" in BinanceExchange.liquidation_notice

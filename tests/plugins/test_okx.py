@@ -165,7 +165,7 @@ def test_error_bodies(name, permanent):
 def test_the_spot_candles_recording_parses_in_shape_only():
     # A real but SPOT body (volCcy is the quote volume there): shape only.
     reader = ResponseReader("OKX", "/api/v5/market/candles")
-    candles = parse.candles(parse.unwrap(fixture_json("okx", "candles.real-ccxt.json"), reader), reader, instrument=BTC_SWAP)
+    candles = parse.candles(parse.unwrap(fixture_json("okx", "candles.real-ccxt.json"), reader), reader)
     assert [c.time for c in candles] == [utc(1706630400000), utc(1706634000000), utc(1706637600000)]
 
 
