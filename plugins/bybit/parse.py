@@ -8,7 +8,7 @@ number is a string; lists come newest first and are reversed here.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from liqsite.exchanges import (
@@ -176,13 +176,16 @@ def risk_limits(result: Any, reader: ResponseReader, symbol: str) -> tuple[list[
         if not 0 <= mmr < 1:
             raise reader.malformed(f"maintenance margin rate {mmr} is not a fraction", f"{where}.maintenanceMargin")
         amount = reader.optional_number(row.get("mmDeduction"), f"{where}.mmDeduction") or 0.0
-        parsed.append((cap, mmr, leverage, amount))
-    parsed.sort()
-    tiers, floor = [], 0.0
-    for cap, mmr, leverage, amount in parsed:
-        tiers.append(MarginTier(floor, cap, mmr, leverage, amount))
-        floor = cap
-    return tiers, result.get("nextPageCursor") or ""
+        parsed.append(MarginTier(0.0, cap, mmr, leverage, amount))
+    return chain_floors(parsed), result.get("nextPageCursor") or ""
+
+
+def chain_floors(tiers: Sequence[MarginTier]) -> list[MarginTier]:
+    """Tiers by cap, each starting where the one below it ends: Bybit sends only caps."""
+    ordered = sorted(tiers, key=lambda tier: tier.notional_cap)
+    floors = [0.0] + [tier.notional_cap for tier in ordered[:-1]]
+    return [MarginTier(floor, t.notional_cap, t.maintenance_margin_rate, t.max_leverage, t.maintenance_amount)
+            for floor, t in zip(floors, ordered)]
 
 
 def all_liquidation(message: str | bytes, *, inverse_symbols: Collection[str] = ()) -> list[LiquidationEvent]:

@@ -108,11 +108,8 @@ class BybitExchange(HttpExchangePlugin):
             tiers += page
             if not cursor:
                 break
-        # Pages each restart their floors at 0; rebuild them from the caps across pages.
-        tiers.sort(key=lambda tier: tier.notional_cap)
-        floors = [0.0] + [tier.notional_cap for tier in tiers[:-1]]
-        return tuple(MarginTier(floor, t.notional_cap, t.maintenance_margin_rate, t.max_leverage, t.maintenance_amount)
-                     for floor, t in zip(floors, tiers))
+        # Each page chains its own floors; chain them again across pages.
+        return tuple(parse.chain_floors(tiers))
 
     # --- where a fetch starts -----------------------------------------------------
     def listed_ms(self, symbol: str) -> int | None:
