@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench bench-share bench-scale setup clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) bench/engine_bench.py
 	$(PY) bench/pages_bench.py
+	$(PY) bench/compute_bench.py
+
+# Public share page under gunicorn, 1 and 32 clients (about 2 minutes); records in bench/RESULTS.md.
+bench-share: $(VENV)/.dev
+	$(PY) bench/share_bench.py --record
+
+# N markets x K Celery workers on PostgreSQL + Redis at 127.0.0.1 (uses Redis dbs 14 and 15 and the
+# database liqsite_bench_scale, all cleared); bounded by --total-budget. Records in bench/RESULTS.md.
+bench-scale: $(VENV)/.dev
+	$(PY) bench/scale_bench.py --record
 
 clean:
 	rm -rf $(VENV) var

@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from alerts.models import Alert, AlertRule, OutboxMessage, WatchlistItem
+from alerts.models import Alert, AlertRule, WatchlistItem
+from liqsite.outbox.models import OutboxMessage
 
 
 @admin.register(AlertRule)

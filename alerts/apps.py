@@ -7,16 +7,17 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import checks  # noqa: F401 - registers the deploy check
-        from heatmaps.signals import grids_stored
+        from grids.signals import grids_stored
 
         grids_stored.connect(_evaluate_after_grids, dispatch_uid="alerts.evaluate_after_grids")
 
 
-def _evaluate_after_grids(sender, *, market_id=None, coin="", **kwargs) -> None:
-    """New grids were stored (the signal is sent after commit): check the rules that watch them."""
-    from alerts.tasks import evaluate_coin_rules, evaluate_market_rules
+def _evaluate_after_grids(sender, *, target, **kwargs) -> None:
+    """A target's grids were computed (stored or unchanged; sent after commit): check the rules that watch them.
 
-    if market_id is not None:
-        evaluate_market_rules.delay(market_id)
-    elif coin:
-        evaluate_coin_rules.delay(coin)
+    Evaluation is idempotent (once per rule and episode), so checking again on
+    unchanged grids fires only what is due, such as a rule made since.
+    """
+    from alerts.tasks import evaluate_rules
+
+    evaluate_rules.delay(target.key)

@@ -6,9 +6,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from alerts.links import absolute
-from alerts.models import Alert, AlertRule, OutboxMessage
-from alerts.services.outbox import outbox_message_queue
+from alerts.models import Alert, AlertRule
 from alerts.services.rules import unsubscribe_token
+from grids.readings import readings_sentences
+from liqsite.accounts.selectors import email_confirmed
+from liqsite.outbox.models import OutboxMessage
+from liqsite.outbox.services import outbox_message_queue
 
 
 def alert_email_context(*, alert: Alert, rule: AlertRule) -> dict:
@@ -17,12 +20,18 @@ def alert_email_context(*, alert: Alert, rule: AlertRule) -> dict:
         "alert": alert, "rule": rule, "d": alert.details, "band": alert.details.get("band"),
         "oi_change": alert.details.get("oi_change"), "unsubscribe_url": unsubscribe_url,
         "rules_url": absolute(reverse("alerts:rule_list")), "log_url": absolute(reverse("alerts:log")),
+        "readings": readings_sentences({"readings": alert.details.get("readings")}),
+        "pressure": alert.details.get("pressure"),
     }
 
 
 def alert_email_queue(*, alert: Alert, rule: AlertRule) -> OutboxMessage | None:
-    """Write the email for ``alert`` to the outbox (sent after commit); None if the user has no address."""
-    if not rule.user.email:
+    """Write the email for ``alert`` to the outbox (sent after commit); None if the user has no confirmed address.
+
+    Only a confirmed address gets alerts: anyone can type a stranger's address at
+    sign-up, and alerts must never reach an inbox whose owner did not ask for them.
+    """
+    if not email_confirmed(user=rule.user):
         return None
     context = alert_email_context(alert=alert, rule=rule)
     return outbox_message_queue(

@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 
 from alerts.models import AlertRule
 from alerts.selectors import target_choices
-from heatmaps.models import Market
+from grids.selectors import grid_intervals
+from grids.targets import Target
+from markets.models import Market
 
 
 class TargetField(forms.ChoiceField):
@@ -40,7 +42,7 @@ class PauseForm(forms.Form):
 
 
 class RuleForm(forms.ModelForm):
-    """One form for the three kinds; fields a kind does not use are kept but ignored."""
+    """One form for the four kinds; fields a kind does not use are kept but ignored."""
 
     target = TargetField(label="Market or coin")
 
@@ -48,13 +50,14 @@ class RuleForm(forms.ModelForm):
         model = AlertRule
         fields = [
             "kind", "interval", "side", "within_pct", "min_usd", "require_strong", "min_persistence_hours",
-            "oi_direction", "oi_change_pct", "oi_hours", "cooldown_minutes",
+            "oi_direction", "oi_change_pct", "oi_hours", "pressure_pct", "cooldown_minutes",
         ]
         labels = {
             "within_pct": "Within (% of price)", "min_usd": "Worth at least (USD)",
             "require_strong": 'Only "strong build-up"', "min_persistence_hours": "Standing at least (hours)",
             "oi_direction": "OI moves", "oi_change_pct": "By at least (%)", "oi_hours": "Over (hours)",
             "cooldown_minutes": "Cooldown (minutes)", "interval": "Grid interval",
+            "pressure_pct": "Pressure within",
         }
         help_texts = {
             "interval": "Empty: the finest grid computed for the market.",
@@ -79,18 +82,15 @@ class RuleForm(forms.ModelForm):
     BAND_FIELDS = ("side", "within_pct", "min_usd")
     CLUSTER_FIELDS = ("require_strong", "min_persistence_hours")
     OI_FIELDS = ("oi_direction", "oi_change_pct", "oi_hours")
+    VOLATILITY_FIELDS = ("pressure_pct",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["interval"].choices = [("", "Finest computed"), *self.fields["interval"].choices[1:]]
+        # Only the volatility rule reads it; forms that predate the kind (or omit it) keep the default.
+        self.fields["pressure_pct"].required = False
         if self.instance.pk and "target" not in self.initial:
             self.initial["target"] = self.instance.target_key
-
-    @property
-    def current_kind(self) -> str:
-        """The kind shown: the submitted one on a bound form, else the rule's."""
-        value = self.data.get("kind") if self.is_bound else None
-        return value if value in AlertRule.Kind.values else (self.instance.kind or AlertRule.Kind.CLUSTER)
 
     def _check_range(self, name: str, low: float, high: float, *, inclusive_low: bool = True) -> None:
         value = self.cleaned_data.get(name)
@@ -108,6 +108,24 @@ class RuleForm(forms.ModelForm):
         self._check_range("oi_change_pct", 0, 1000, inclusive_low=False)
         self._check_range("oi_hours", 0.25, 720)
         self._check_range("cooldown_minutes", 0, 10080)
+        if cleaned.get("pressure_pct") in (None, ""):
+            cleaned["pressure_pct"] = self.instance.pressure_pct or AlertRule._meta.get_field("pressure_pct").default
         if "target" in cleaned:
             cleaned["market"], cleaned["coin"] = cleaned.pop("target")
+            self._check_interval(cleaned)
         return cleaned
+
+    def _check_interval(self, cleaned: dict) -> None:
+        """A rule on an interval with no stored grid could never fire: refuse it, naming the intervals there are."""
+        interval = cleaned.get("interval")
+        if not interval:
+            return
+        market, coin = cleaned["market"], cleaned["coin"]
+        target = Target.of_market(market) if market else Target.of_coin(coin)
+        intervals = grid_intervals(target)
+        if interval in intervals:
+            return
+        if intervals:
+            self.add_error("interval", f"{target.title} has no {interval} grid; it has {', '.join(intervals)}.")
+        else:
+            self.add_error("interval", f"{target.title} has no grid yet; choose \"Finest computed\" to watch the first one computed.")

@@ -13,17 +13,19 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from grids.targets import Target
+
 MARKET_HEATMAP = "heatmaps:market_heatmap"
 COIN_HEATMAP = "heatmaps:coin_heatmap"
 
 
-def heatmap_path(*, market_id: int | None = None, coin: str = "", interval: str = "", method: str = "") -> str:
+def heatmap_path(target: Target, *, interval: str = "", method: str = "") -> str:
     """Path of the live heatmap of a market or coin; ``interval`` and ``method`` pin the grid a rule watched.
 
     The map *as it was* when an alert fired is a frozen share link instead
     (see ``alerts.services.evaluation.frozen_view_url``).
     """
-    name, argument = (MARKET_HEATMAP, market_id) if market_id else (COIN_HEATMAP, coin)
+    name, argument = (COIN_HEATMAP, target.coin) if target.is_coin else (MARKET_HEATMAP, target.market_id)
     try:
         path = reverse(name, args=[argument])
     except NoReverseMatch:

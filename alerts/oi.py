@@ -19,8 +19,9 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from heatmaps.models import Market, OpenInterest
+from grids.targets import Target
 from liqsite.exchanges import INTERVAL_SECONDS
+from markets.models import Market, OpenInterest
 
 EPISODE_LOOKBACK = timedelta(days=14)
 
@@ -62,14 +63,17 @@ def _finest(intervals) -> str | None:
     return min(intervals, key=lambda name: INTERVAL_SECONDS.get(name, 1 << 40), default=None)
 
 
-def oi_series(*, market_id: int | None = None, coin: str = "", interval: str = "", span: timedelta) -> Series:
+def oi_series(target: Target, *, interval: str = "", span: timedelta) -> Series:
     """Readings of one market, or summed over a coin's markets, over ``span`` up to the newest.
 
     ``interval`` empty means the finest interval that has readings. For a coin,
     only times at which every market in the window reported are summed, so a
     market that lags does not show up as a drop.
     """
-    market_ids = [market_id] if market_id else list(Market.objects.filter(base__iexact=coin).values_list("pk", flat=True))
+    if target.is_coin:
+        market_ids = list(Market.objects.filter(base__iexact=target.coin).values_list("pk", flat=True))
+    else:
+        market_ids = [target.market_id]
     if not market_ids:
         return Series(interval or "", [], [])
     rows = OpenInterest.objects.filter(market_id__in=market_ids)

@@ -7,15 +7,17 @@ through these cannot show another user's rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
 from alerts import oi
 from alerts.links import heatmap_path
 from alerts.models import Alert, AlertRule, WatchlistItem
-from heatmaps.analysis import current_snapshot, largest_band
-from heatmaps.models import Candle, GridSnapshot, Market
+from grids.analysis import current_snapshot, largest_band
+from grids.models import GridSnapshot
+from markets.models import Market
+from markets.selectors import market_prices
 
 
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -33,6 +35,7 @@ def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 class WatchlistRow:
     item: WatchlistItem
     price: float | None
+    price_time: datetime | None  # open time of the candle whose close is the price
     oi_change: oi.Change | None
     grid: GridSnapshot | None
     above: dict | None
@@ -47,25 +50,34 @@ def watchlist_items(*, user) -> QuerySet[WatchlistItem]:
 def watchlist_rows(*, user) -> list[WatchlistRow]:
     """The user's watchlist in order, each row with price, 24h OI change and the largest bands.
 
-    Price is the last stored close (the newest candle of any interval); for a
-    coin, the close in its aggregate grid. Watchlists are short, so a few
-    queries per row are fine; no row ever recomputes a grid.
+    Price is the last price the market picker shows (``markets.selectors.market_prices``,
+    the newest stored candle); a coin's is the newest among its markets, so a coin and
+    its only market never show two prices from the same data. Watchlists are short,
+    so a few queries per row are fine; no row ever recomputes a grid.
     """
-    last_close = Candle.objects.filter(market=OuterRef("market")).order_by("-time").values("close")[:1]
-    items = watchlist_items(user=user).annotate(last_close=Subquery(last_close))
+    items = list(watchlist_items(user=user))
+    coins = {item.coin for item in items if item.coin}
+    coin_markets = list(Market.objects.filter(base__in=coins, exchange__enabled=True)) if coins else []
+    prices = market_prices([item.market for item in items if item.market] + coin_markets)
     rows = []
     for item in items:
-        grid = current_snapshot(market=item.market, coin=item.coin)  # the grid the heatmap shows by default
+        grid = current_snapshot(item.target)  # the grid the heatmap shows by default
         analysis = grid.analysis if grid else {}
-        series = oi.oi_series(market_id=item.market_id, coin=item.coin, span=timedelta(hours=30))
+        series = oi.oi_series(item.target, span=timedelta(hours=30))
+        if item.market:
+            last = prices.get(item.market_id)
+        else:
+            found = [prices[m.pk] for m in coin_markets if m.base == item.coin and m.pk in prices]
+            last = max(found, key=lambda p: p.time, default=None)
         rows.append(WatchlistRow(
             item=item,
-            price=item.last_close if item.last_close is not None else analysis.get("close"),
+            price=last.close if last else analysis.get("close"),
+            price_time=last.time if last else None,
             oi_change=oi.latest_change(series, 24),
             grid=grid,
             above=largest_band(analysis, "above") if grid else None,
             below=largest_band(analysis, "below") if grid else None,
-            heatmap_url=heatmap_path(market_id=item.market_id, coin=item.coin, interval=grid.interval if grid else ""),
+            heatmap_url=heatmap_path(item.target, interval=grid.interval if grid else ""),
         ))
     return rows
 

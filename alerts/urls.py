@@ -13,6 +13,7 @@ urlpatterns = [
     path("alerts/<int:pk>/edit/", views.rule_edit, name="rule_edit"),
     path("alerts/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
     path("alerts/<int:pk>/pause/", views.rule_pause, name="rule_pause"),
+    path("alerts/<int:pk>/check/", views.rule_check_view, name="rule_check"),
     path("alerts/log/", views.log, name="log"),
     path("alerts/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -25,7 +25,9 @@ from django_htmx.http import push_url, reswap, retarget
 from alerts.forms import MoveForm, PauseForm, RuleForm, WatchlistAddForm
 from alerts.selectors import alert_log, rule_list, watchlist_items, watchlist_rows
 from alerts.services import rules as rule_services
+from alerts.services.evaluation import rule_check
 from alerts.services.watchlist import watchlist_item_add, watchlist_item_move, watchlist_item_remove
+from liqsite.accounts.selectors import email_confirmed
 from liqsite.htmx import PARTIAL_VARY, wants_partial
 
 # --- Watchlist ----------------------------------------------------------------
@@ -81,7 +83,10 @@ def watchlist_move(request, pk: int):
 # --- Alert rules --------------------------------------------------------------
 
 def _rules_page(request, form: RuleForm, *, part: str = "", status: int = 200, **extra):
-    context = {"rules": rule_list(user=request.user), "form": form, "editing": form.instance.pk, **extra}
+    context = {
+        "rules": rule_list(user=request.user), "form": form, "editing": form.instance.pk,
+        "email_confirmed": email_confirmed(user=request.user), **extra,
+    }
     template = f"alerts/rules.html#{part}" if part and wants_partial(request) else "alerts/rules.html"
     return render(request, template, context, status=status)
 
@@ -94,7 +99,7 @@ def _rule_form_post(request, form: RuleForm, save):
         # about fields that have a value, not about those not reached yet.
         for name in [name for name in form.errors if name != NON_FIELD_ERRORS and not form.data.get(name)]:
             del form.errors[name]
-        return _rules_page(request, form, part="rule-form")
+        return _rules_page(request, form, part="rule-errors")
     if form.is_valid():
         try:
             save(form.cleaned_data)
@@ -135,6 +140,15 @@ def rule_edit(request, pk: int):
     if request.method == "GET":
         return _rules_page(request, RuleForm(instance=rule), part="rule-form")
     return _rule_form_post(request, RuleForm(request.POST, instance=rule), lambda data: rule_services.rule_update(rule=rule, data=data))
+
+
+@login_required
+@require_GET
+@vary_on_headers(*PARTIAL_VARY)
+def rule_check_view(request, pk: int):
+    """"Check now": what the rule would say on the current map. A dry run: no alert row, no email."""
+    rule = get_object_or_404(rule_list(user=request.user), pk=pk)
+    return _rules_page(request, RuleForm(), part="rule-check", check=rule_check(rule), checked_rule=rule)
 
 
 def _rule_list_done(request):

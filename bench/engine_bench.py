@@ -1,4 +1,4 @@
-"""Benchmarks of the liquidation engine (heatmaps/engine), with their recorded results.
+"""Benchmarks of the liquidation engine (liqengine), with their recorded results.
 
 Run: ``.venv/bin/python bench/engine_bench.py`` (about 2-4 minutes; ``--quick``
 for fewer repetitions and a shorter plain-loop sample).
@@ -12,7 +12,7 @@ Three cases, each timed as the median of several runs in this one process:
 
 Beside each figure:
 
-* the plain loop (tests/engine/reference.py, the step-by-step model page) run
+* the plain loop (tests/liqengine/reference.py, the step-by-step model page) run
   in the same process on the first steps of the same series and scaled
   linearly to the full length. That is a lower bound: the loop's cost per
   step grows with the number of pending levels.
@@ -21,7 +21,16 @@ Beside each figure:
   output is small, so the floor shown is writing every full-resolution cell
   once through a 128-row buffer, the least any method must touch.
 
-Data: real OKX SOL-USDT-SWAP 5m candles (26 days, tests/engine/fixtures/).
+Then the goals of issue 11, item 4, each a ratio measured in this same run:
+
+* G1: 30 days of 5m × 400 bins with OI moving at every step and rising at two
+  steps in three, against the plain loop run over the whole series (and ≤ 60 ms).
+* G2: 2,493 real OKX SOL 15m candles, against a re-implementation of the
+  open-source peer gptprojectmanager/liquidations (bench/peer_bench.py).
+* G3: the same 30 days with OI zero on every other step (it empties at half
+  the steps), against the plain loop over the whole series.
+
+Data: real OKX SOL-USDT-SWAP 5m candles (26 days, tests/liqengine/fixtures/).
 Longer series are built deterministically by chaining copies of the 26 days,
 each copy scaled so it starts at the previous copy's last close. The real OI
 is hourly (USD, converted to SOL at the hour's close); it is interpolated
@@ -49,7 +58,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from heatmaps.engine import (  # noqa: E402
+from bench.peer_bench import PEER, okx_sol_15m, peer_heatmap, peer_inputs  # noqa: E402
+from liqengine import (  # noqa: E402
     BYBIT_LINEAR,
     INVERSE,
     MarketSeries,
@@ -59,8 +69,8 @@ from heatmaps.engine import (  # noqa: E402
     liquidation_grid,
     window_grid,
 )
-from tests.engine.helpers import _read_csv  # noqa: E402
-from tests.engine.reference import reference_model  # noqa: E402
+from tests.liqengine.helpers import _read_csv  # noqa: E402
+from tests.liqengine.reference import reference_model  # noqa: E402
 
 STEP_MS = 300_000
 DAY = 288  # 5m steps per day
@@ -182,13 +192,96 @@ def run_year(m, edges, ot):
     return window_grid(m, edges, start=int(ot[0]), end=int(ot[-1]) + STEP_MS, max_columns=1000)
 
 
+def plain_loop_whole(h, lo, c, oi, edges):
+    """Seconds the reference loop takes over the whole series (run once: it takes about a minute)."""
+    args = [a.tolist() for a in (h, lo, c, oi)]
+    t0 = time.perf_counter()
+    reference_model(*args, edges.tolist())
+    return time.perf_counter() - t0
+
+
+def goal_series(n, kind):
+    """The goal cases' 30 days: the real path, with OI reshaped as each goal words it.
+
+    ``"rising"``: the interpolated real OI times (1 + 0.004 × (t mod 3)), so it
+    moves at every step and rises at two steps in three (the real drift
+    occasionally wins). ``"emptying"``: the real OI, set to 0 at every odd step.
+    """
+    h, lo, c, oi, _ = extended(n)
+    t = np.arange(n)
+    if kind == "rising":
+        oi = oi * (1 + 0.004 * (t % 3))
+    else:
+        oi = np.where(t % 2 == 1, 0.0, oi)
+    return h, lo, c, oi
+
+
+def run_goals(reps, whole_loop, loop_steps):
+    """The three ratios of issue 11, item 4; returns the lines to print and record."""
+    n30 = 30 * DAY
+    rows = []
+    for key, kind, goal in (("G1", "rising", 45), ("G3", "emptying", 20)):
+        h, lo, c, oi = goal_series(n30, kind)
+        edges = default_bin_edges(lo, h, 400)
+        med, _ = timed(lambda: liquidation_grid(h, lo, c, oi, edges), reps)
+        # The scaled prefix is the estimate the benchmark cases use; beside
+        # the whole run it shows how much a linear scale understates the loop.
+        scaled = plain_loop_per_step(h, lo, c, oi, edges, loop_steps) * n30
+        if whole_loop:
+            loop, how = plain_loop_whole(h, lo, c, oi, edges), "whole series, run once"
+        else:
+            loop, how = scaled, f"first {loop_steps} steps scaled to 8,640 (a lower bound)"
+        rising = float(np.mean(np.diff(oi) > 0))
+        zero = float(np.mean(oi == 0))
+        what = (f"30 days of 5m × 400 bins, OI moving every step, rising at {rising:.1%} of steps"
+                if kind == "rising" else f"30 days of 5m × 400 bins, OI zero at {zero:.1%} of steps (every other one)")
+        rows.append((key, what, goal, med, f"plain loop ({how})", loop, scaled))
+
+    ts, o, h, lo, c, usd, sol = okx_sol_15m()
+    edges = default_bin_edges(lo, h, 400)
+    med, _ = timed(lambda: liquidation_grid(h, lo, c, sol, edges), reps)
+    peer_reps = max(3, reps // 5)
+    cs, ds, size = peer_inputs(ts, o, h, lo, c, usd)
+    peer, _ = timed(lambda: peer_heatmap(cs, ds, size), peer_reps)
+    fcs, fds, fsize = peer_inputs(ts, o, h, lo, c, usd, num=float)
+    peer_float, _ = timed(lambda: peer_heatmap(fcs, fds, fsize, num=float), peer_reps)
+    what = f"{len(ts):,} real OKX SOL 15m candles × 400 bins, OI moving every step"
+    rows.append(("G2", what, 50, med, f"{PEER} re-implemented (Decimal, as published; median of {peer_reps})", peer, None))
+    rows.append(("", what + " (for information)", None, med,
+                 "the same peer algorithm with float instead of Decimal (not the peer as published)", peer_float, None))
+    rows.sort(key=lambda r: r[0] or "G2~")
+
+    lines = [
+        "| goal | case | engine (median) | against | its time | ratio | goal met | plain loop, first "
+        f"{loop_steps} steps scaled (lower bound): time, ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, what, goal, med, against, other, scaled in rows:
+        ratio = other / med
+        low = "—" if scaled is None else f"{fmt_time(scaled)}, {scaled / med:,.0f}x"
+        if goal is None:
+            met = "—"
+        else:
+            ok = ratio >= goal and (key != "G1" or med <= 0.060)
+            met = ("yes" if ok else "**no**") + f" (≥ {goal}x" + (", ≤ 60 ms)" if key == "G1" else ")")
+        lines.append(f"| {key} | {what} | **{fmt_time(med)}** | {against} | {fmt_time(other)} | **{ratio:,.0f}x** | {met} | {low} |")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, shorter plain-loop sample")
     ap.add_argument("--no-write", action="store_true", help=f"do not update {RESULTS.name}")
+    ap.add_argument("--goals-only", action="store_true", help="only the three goal ratios (implies --no-write)")
     opts = ap.parse_args()
     reps = 5 if opts.quick else 15
     loop_steps = 600 if opts.quick else 2400
+    # The whole-series plain loop takes about a minute per goal case; --quick
+    # uses the scaled-prefix estimate instead (a lower bound of the loop's time).
+    goal_lines = run_goals(reps, whole_loop=not opts.quick, loop_steps=loop_steps)
+    if opts.goals_only:
+        print("\n".join([machine_line(reps), "", *goal_lines]))
+        return
     rows = []
 
     # Case 1: one market, 30 days, full grids.
@@ -225,7 +318,7 @@ def main():
     fl3, _ = timed(floor_full(n30, 400), reps)
     rows.append(("3 markets aggregated, 30 days of 5m × 400 bins", "≤ 200 ms", med3, best3, per_step3 * n30, fl3, None))
 
-    lines = render(rows, reps, loop_steps)
+    lines = render(rows, reps, loop_steps, goal_lines)
     print("\n".join(lines))
     if not opts.no_write:
         write_results(lines)
@@ -246,14 +339,37 @@ def cpu_model():
     return platform.processor() or "unknown CPU"
 
 
-def render(rows, reps, loop_steps):
+def machine_line(reps):
     uname = platform.uname()
     cpus = len(os.sched_getaffinity(0))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    return (
+        f"Machine: {uname.machine} ({cpu_model()}), nproc {cpus}, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, OPENBLAS_CORETYPE {coretype if coretype else 'not set'}; single process; median "
+        f"of {reps} runs (year case: {max(3, reps // 3)}), after one warm-up run. Load average when the run ended: {load}."
+    )
+
+
+def render(rows, reps, loop_steps, goal_lines):
     lines = [
-        f"Machine: {uname.machine} ({cpu_model()}), {cpus} cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}; single process; median of {reps} runs (year case: {max(3, reps // 3)}), after "
-        f"one warm-up run. Load average when the run ended: {load}.",
+        machine_line(reps),
+        "",
+        "### Goals (issue 11, item 4): ratios measured in this run",
+        "",
+        *goal_lines,
+        "",
+        "G1 and G3: the price path is the 30 days described below; G1's OI is the interpolated real OI times "
+        "(1 + 0.004 × (t mod 3)), G3's is the real OI set to 0 at every odd step. The plain loop "
+        "(tests/liqengine/reference.py) runs once over the whole series in this process; its cost per step grows "
+        "with the levels it keeps pending (it keeps levels scaled to 0 until they are crossed), so a scaled "
+        "prefix would understate it. G2: bench/peer_bench.py (its docstring gives the peer's source, licence and "
+        "rules); real OKX SOL-USDT-SWAP 15m candles inside the hourly OI's span, OI interpolated to each step's "
+        "end (USD deltas for the peer, SOL for the engine); the peer's inputs (Decimal candles and deltas) are "
+        "built before timing; the peer makes one sparse snapshot per candle, the engine two dense 2,493 × 400 "
+        "grids plus totals.",
+        "",
+        "### Benchmark cases",
         "",
         "| case | target | engine (median) | engine (best) | plain loop (estimate) | memory-traffic floor | peak memory |",
         "|---|---|---|---|---|---|---|",
@@ -268,13 +384,13 @@ def render(rows, reps, loop_steps):
         )
     lines += [
         "",
-        "Data: real OKX SOL-USDT-SWAP 5m candles (26 days, tests/engine/fixtures/). 30 days and 1 year are built by "
+        "Data: real OKX SOL-USDT-SWAP 5m candles (26 days, tests/liqengine/fixtures/). 30 days and 1 year are built by "
         "chaining copies of the 26 days, each scaled to start at the previous copy's last close. The real hourly OI "
         "(USD, all SOL contracts, converted to SOL) is interpolated linearly onto the 5m steps so OI changes every "
         "step, as Binance's 5m OI does: the harder case, with levels opened at about half the steps. The 3 markets "
         "are that path rotated by 0, 1 and 2 days onto the same timestamps, with Binance linear, Bybit linear and "
         "inverse formulas.",
-        f"Plain loop: tests/engine/reference.py on the first {loop_steps} steps ({loop_steps // 2} per market for the "
+        f"Plain loop: tests/liqengine/reference.py on the first {loop_steps} steps ({loop_steps // 2} per market for the "
         "aggregate), timed in the same process and scaled linearly to the full length: a lower bound, since its cost "
         "per step grows with the number of pending levels.",
         "Memory-traffic floor: np.zeros + fill of the output grids (30-day cases: 2 × 8,640 × 400 float64); for the "

@@ -12,7 +12,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liqsite.settings")
 
-app = Celery("liqsite")
+app = Celery("liqsite", task_cls="liqsite.tasks:LiqsiteTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -26,19 +26,24 @@ def _schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
     accuracy = settings.LIQSITE_ACCURACY_SECONDS
     sender.conf.beat_schedule = {
         "refresh-active-markets": {
-            "task": "heatmaps.tasks.refresh_active_markets",
+            "task": "markets.tasks.refresh_active_markets",
             "schedule": float(every),
             "options": {"expires": every * 0.8},
         },
         "sweep-email-outbox": {
-            "task": "alerts.tasks.sweep_outbox",
+            "task": "liqsite.outbox.tasks.sweep_outbox",
+            "schedule": float(sweep),
+            "options": {"expires": sweep * 0.8},
+        },
+        "sweep-password-resets": {
+            "task": "liqsite.accounts.tasks.sweep_password_resets",
             "schedule": float(sweep),
             "options": {"expires": sweep * 0.8},
         },
         # Backtests are heavy and a day's new steps barely move a month's scores:
         # once per interval (daily by default), not after every grid computation.
         "backtest-markets": {
-            "task": "heatmaps.tasks.backtest_due_markets",
+            "task": "accuracy.tasks.backtest_due_markets",
             "schedule": float(accuracy),
             "options": {"expires": accuracy * 0.8},
         },

@@ -20,9 +20,7 @@ env = Env.from_os()
 BASE_DIR = Path(__file__).resolve().parent.parent
 LIQSITE_ENV = env.choice("LIQSITE_ENV", ("local", "production"), "local")
 PRODUCTION = LIQSITE_ENV == "production"
-VAR_DIR = Path(env.str("LIQSITE_VAR_DIR", str(BASE_DIR / "var")))
-if not PRODUCTION:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = env.directory("LIQSITE_VAR_DIR", BASE_DIR / "var", create=not PRODUCTION)
 
 DEBUG = env.bool("DEBUG", False)
 if PRODUCTION and DEBUG:
@@ -48,6 +46,17 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = (env.url("SITE_URL", ("http", "https")) or "http://127.0.0.1:8000").rstrip("/")
 
+# Behind a reverse proxy REMOTE_ADDR is the proxy's address. LIQSITE_PROXY_HEADER
+# names the header the proxy puts the client's address in; it is believed only on
+# requests that come from LIQSITE_TRUSTED_PROXIES, so a client reaching the app
+# directly cannot pick its own address (see liqsite/accounts/client_address.py).
+LIQSITE_PROXY_HEADER = env.header("LIQSITE_PROXY_HEADER")
+LIQSITE_TRUSTED_PROXIES = env.networks("LIQSITE_TRUSTED_PROXIES")
+if LIQSITE_PROXY_HEADER and not LIQSITE_TRUSTED_PROXIES:
+    raise EnvError("LIQSITE_TRUSTED_PROXIES", "is required with LIQSITE_PROXY_HEADER (the proxies' addresses, e.g. 127.0.0.1)")
+if LIQSITE_TRUSTED_PROXIES and not LIQSITE_PROXY_HEADER:
+    raise EnvError("LIQSITE_PROXY_HEADER", "is required with LIQSITE_TRUSTED_PROXIES (e.g. X-Forwarded-For)")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -58,14 +67,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "markets",
+    "grids",
+    "accuracy",
     "heatmaps",
     "alerts",
+    "liqsite.outbox",
     "liqsite.accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "liqsite.nul_bytes.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files come pre-compressed), before everything that writes the body.
+    "liqsite.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,6 +111,8 @@ TEMPLATES = [
 
 DATABASES = {"default": database_from_url("DATABASE_URL", env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite")), VAR_DIR / "liqsite.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# How long a web request waits for a locked SQLite database before the 503 page (applied in liqsite/wsgi.py).
+LIQSITE_REQUEST_DB_WAIT_SECONDS = 1.0
 
 _cache_url = env.url("CACHE_URL", ("redis", "rediss"))
 CACHES = {
@@ -164,20 +182,35 @@ else:
 
 # --- Celery -------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: messages
-# are files under var/celery, so a local worker and beat need no server.
+# are files under var/celery, so a local worker and beat need no server. It runs
+# through liqsite.broker, which keeps taken-but-unacknowledged messages on disk
+# so that a killed worker's task goes back on the queue, as Redis does.
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", ("redis", "rediss", "amqp", "filesystem")) or "filesystem://"
 CELERY_QUEUE_DIR = VAR_DIR / "celery"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL == "filesystem://":
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "claims", "control"):
         (CELERY_QUEUE_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "liqsite.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "claims_folder": str(CELERY_QUEUE_DIR / "claims"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),  # exchange bindings (kombu's default is ./control)
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # A broker that is down fails a publish within seconds rather than hanging
+    # the request that queued it (liqsite.tasks logs it; a periodic job redoes it).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_IGNORE_RESULT = True
+# Acknowledge a task once it has finished and hand it to another worker when
+# its worker dies mid-task: every task is idempotent (liqsite/tasks.py).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -193,6 +226,19 @@ LIQSITE_ACCURACY_SECONDS = env.int("LIQSITE_ACCURACY_SECONDS", 86400, minimum=60
 LIQSITE_ACCURACY_TIME_LIMIT = env.int("LIQSITE_ACCURACY_TIME_LIMIT", 1800, minimum=60)
 # How often beat re-queues failed alert emails still under their attempt limit (seconds).
 LIQSITE_OUTBOX_SWEEP_SECONDS = env.int("LIQSITE_OUTBOX_SWEEP_SECONDS", 300, minimum=10)
+# No task runs longer than this (seconds): the worker kills it and moves on.
+LIQSITE_TASK_TIME_LIMIT = env.int("LIQSITE_TASK_TIME_LIMIT", 3600, minimum=60)
+if LIQSITE_TASK_TIME_LIMIT <= max(LIQSITE_REFRESH_TIME_LIMIT, LIQSITE_ACCURACY_TIME_LIMIT):
+    raise EnvError("LIQSITE_TASK_TIME_LIMIT", "must be longer than LIQSITE_REFRESH_TIME_LIMIT and LIQSITE_ACCURACY_TIME_LIMIT")
+CELERY_TASK_TIME_LIMIT = LIQSITE_TASK_TIME_LIMIT
+# A task taken but not acknowledged for this long goes back on the queue for
+# another worker (Redis and the embedded broker alike). It must be longer than
+# any task may run, or a slow task would run twice; also longer than the longest
+# retry countdown (an hour, the outbox), since a worker holds a delayed task unacknowledged.
+LIQSITE_BROKER_VISIBILITY_TIMEOUT = env.int("LIQSITE_BROKER_VISIBILITY_TIMEOUT", 2 * LIQSITE_TASK_TIME_LIMIT, minimum=3601)
+if LIQSITE_BROKER_VISIBILITY_TIMEOUT <= LIQSITE_TASK_TIME_LIMIT:
+    raise EnvError("LIQSITE_BROKER_VISIBILITY_TIMEOUT", "must be longer than LIQSITE_TASK_TIME_LIMIT (the longest a task may run)")
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = LIQSITE_BROKER_VISIBILITY_TIMEOUT
 
 # --- Production hardening (``manage.py check --deploy`` is clean with these) ---
 if PRODUCTION:

@@ -7,3 +7,6 @@ urlpatterns = [
     path("accounts/", include("liqsite.accounts.urls")),
     path("", include("alerts.urls")),
 ]
+
+# Plain pages rendered without the database: a 503 when the database is out, a 500 otherwise.
+handler500 = "liqsite.error_pages.server_error"

@@ -15,6 +15,21 @@ REQUIRE_SERVICES = os.environ.get("LIQSITE_REQUIRE_SERVICES") == "1"
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: throttles, page caches and pending-task marks are per test."""
+    from django.apps import apps
+
+    if not apps.ready:  # the engine's tests run without Django (-p no:django)
+        yield
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def eager_celery():
     """Run tasks in-process during tests; the services tests use a real worker instead."""
     celery_app.conf.task_always_eager = True

@@ -1,7 +1,6 @@
 """Models of the alerts app, one module per job."""
 
-from alerts.models.outbox import OutboxMessage
 from alerts.models.rules import Alert, AlertRule
 from alerts.models.watchlists import WatchlistItem
 
-__all__ = ["Alert", "AlertRule", "OutboxMessage", "WatchlistItem"]
+__all__ = ["Alert", "AlertRule", "WatchlistItem"]

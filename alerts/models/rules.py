@@ -14,16 +14,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
-from alerts.models.targets import Target
-from heatmaps.formatting import usd as _usd
+from grids.targets import TargetFields
 from liqsite.exchanges.intervals import INTERVAL_CHOICES
+from liqsite.formatting import usd as _usd
 
 
-class AlertRule(Target):
+class AlertRule(TargetFields):
     class Kind(models.TextChoices):
         CLUSTER = "cluster", "Cluster build-up"
         APPROACH = "approach", "Price approaching a band"
         OI_SURGE = "oi_surge", "Open-interest surge"
+        VOLATILITY = "volatility", "Volatility ahead"
 
     class Side(models.TextChoices):
         EITHER = "either", "Above or below price"
@@ -53,6 +54,11 @@ class AlertRule(Target):
     oi_direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.EITHER)
     oi_change_pct = models.FloatField(default=5.0, help_text="OI changed by at least this %.")
     oi_hours = models.FloatField(default=4.0, help_text="... over this many hours.")
+    # Volatility ahead: pressure within ± this % of price enters its top decile (widths the grids store).
+    pressure_pct = models.FloatField(
+        default=2.0, choices=[(1.0, "±1 %"), (2.0, "±2 %"), (3.0, "±3 %"), (5.0, "±5 %")],
+        help_text="Pending liquidations within this % of price, ranked against the last 30 days.",
+    )
 
     cooldown_minutes = models.PositiveIntegerField(default=60, help_text="Quiet time after an alert fired.")
     paused = models.BooleanField(default=False)
@@ -63,7 +69,7 @@ class AlertRule(Target):
 
     class Meta:
         ordering = ["user", "created_at", "pk"]
-        constraints = [Target.market_xor_coin("alertrule_market_xor_coin")]
+        constraints = [TargetFields.market_xor_coin("alertrule_market_xor_coin")]
         indexes = [models.Index(fields=["market", "paused"]), models.Index(fields=["coin", "paused"])]
 
     def __str__(self) -> str:
@@ -90,16 +96,18 @@ class AlertRule(Target):
             return text
         if self.kind == self.Kind.APPROACH:
             return f"Price within {self.within_pct:g} % of a band worth ≥ {usd} {side} it"
+        if self.kind == self.Kind.VOLATILITY:
+            return f"Pressure within ±{self.pressure_pct:g} % of price enters its top 10 % of the last 30 days"
         direction = {"either": "up or down", "up": "up", "down": "down"}[self.oi_direction]
         return f"Open interest {direction} ≥ {self.oi_change_pct:g} % over {self.oi_hours:g} h"
 
 
-class Alert(Target):
+class Alert(TargetFields):
     """One alert fired for one rule and one episode; the row the alert log shows."""
 
     # The rule or even the market may be deleted later; the log keeps the alert
     # with what it said (``details["target"]`` names the market).
-    market = models.ForeignKey("heatmaps.Market", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    market = models.ForeignKey("markets.Market", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rule = models.ForeignKey(AlertRule, null=True, on_delete=models.SET_NULL, related_name="alerts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
     episode_key = models.CharField(max_length=200, help_text="What makes this alert once-only, e.g. band:15m:above:<since>.")
@@ -109,7 +117,7 @@ class Alert(Target):
     summary = models.CharField(max_length=300)
     details = models.JSONField(help_text="What was found: the band or OI change, price, time, snapshot.")
     heatmap_url = models.URLField(max_length=500)
-    message = models.OneToOneField("alerts.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="alert")
+    message = models.OneToOneField("outbox.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="alert")
 
     class Meta:
         ordering = ["-fired_at", "-pk"]

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from alerts.models.targets import Target
+from grids.targets import TargetFields
 
 
-class WatchlistItem(Target):
+class WatchlistItem(TargetFields):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlist_items")
     position = models.PositiveIntegerField(default=0, help_text="Order on the page, smallest first.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -17,7 +17,7 @@ class WatchlistItem(Target):
     class Meta:
         ordering = ["user", "position", "pk"]
         constraints = [
-            Target.market_xor_coin("watchlist_market_xor_coin"),
+            TargetFields.market_xor_coin("watchlist_market_xor_coin"),
             models.UniqueConstraint(fields=["user", "market"], condition=Q(market__isnull=False), name="watchlist_unique_market"),
             models.UniqueConstraint(fields=["user", "coin"], condition=Q(market__isnull=True), name="watchlist_unique_coin"),
         ]

@@ -16,7 +16,7 @@ unclaimed and may fire once the cooldown is over. The email is written to the
 outbox in the same transaction and sent by its own task after commit.
 
 Episodes: a band's episode is ``(interval, side, since)`` from the stored
-analysis (see ``heatmaps/analysis.py``); an OI surge's is the first reading of
+analysis (see ``grids/analysis.py``); an OI surge's is the first reading of
 the current run of readings meeting the threshold (see ``alerts/oi.py``).
 """
 
@@ -34,12 +34,15 @@ from alerts import oi
 from alerts.emails import alert_email_queue
 from alerts.links import absolute, heatmap_path
 from alerts.models import Alert, AlertRule
-from heatmaps.analysis import current_snapshot, largest_band
-from heatmaps.formatting import pct, price, usd
-from heatmaps.models import GridSnapshot, Market
-from heatmaps.pages.query import BadQuery, ViewQuery
-from heatmaps.pages.shares import create_share_link
-from heatmaps.pages.snapshots import Target, coin_target, market_target
+from alerts.services.volatility import volatility_findings
+from grids.analysis import current_snapshot, largest_band
+from grids.models import GridSnapshot
+from grids.selectors import grid_intervals
+from grids.targets import Target
+from heatmaps.share_links import create_share_link
+from heatmaps.viewing.query import BadQuery, ViewQuery
+from liqsite.formatting import pct, price, usd
+from markets.models import Market
 
 log = logging.getLogger(__name__)
 Kind = AlertRule.Kind
@@ -82,6 +85,7 @@ def _context(grid: GridSnapshot, label: str) -> dict:
         "target": label, "interval": grid.interval, "as_of": analysis.get("as_of"), "close": analysis.get("close"),
         "method": grid.long_share_method, "computed_at": grid.computed_at.isoformat(), "oi": analysis.get("oi") or {},
         "above": largest_band(analysis, "above"), "below": largest_band(analysis, "below"),
+        "readings": analysis.get("readings"),
     }
 
 
@@ -119,20 +123,15 @@ def band_findings(rule: AlertRule, grid: GridSnapshot, label: str) -> list[Findi
         found.append(Finding(
             episode_key=f"band:{grid.interval}:{grid.long_share_method}:{band['side']}:{band['since']}",
             summary=summary, details=details, usd=band["usd"],
-            heatmap_url=absolute(heatmap_path(
-                market_id=grid.market_id, coin=grid.coin, interval=grid.interval, method=grid.long_share_method,
-            )),
+            heatmap_url=absolute(heatmap_path(grid.target, interval=grid.interval, method=grid.long_share_method)),
             interval=grid.interval, method=grid.long_share_method,
         ))
     return sorted(found, key=lambda finding: finding.usd, reverse=True)
 
 
-def surge_findings(rule: AlertRule, market: Market | None, coin: str, grid: GridSnapshot | None, label: str) -> list[Finding]:
+def surge_findings(rule: AlertRule, target: Target, grid: GridSnapshot | None, label: str) -> list[Finding]:
     """The OI surge going on now, if it meets an OI-surge rule."""
-    series = oi.oi_series(
-        market_id=market.pk if market else None, coin=coin, interval=rule.interval,
-        span=timedelta(hours=rule.oi_hours) + oi.EPISODE_LOOKBACK,
-    )
+    series = oi.oi_series(target, interval=rule.interval, span=timedelta(hours=rule.oi_hours) + oi.EPISODE_LOOKBACK)
     surge = oi.current_surge(series, hours=rule.oi_hours, threshold_pct=rule.oi_change_pct, direction=rule.oi_direction)
     if surge is None:
         return []
@@ -149,19 +148,67 @@ def surge_findings(rule: AlertRule, market: Market | None, coin: str, grid: Grid
         summary=f"{label}: open interest {pct(change.pct)} over {change.hours:g} h",
         details=details,
         heatmap_url=absolute(heatmap_path(
-            market_id=market.pk if market else None, coin=coin, interval=grid.interval if grid else "",
-            method=grid.long_share_method if grid else "",
+            target, interval=grid.interval if grid else "", method=grid.long_share_method if grid else "",
         )),
         interval=grid.interval if grid else "", method=grid.long_share_method if grid else "",
     )]
 
 
-def frozen_view_url(*, owner, market: Market | None, coin: str, finding: Finding) -> str:
+def rule_findings(rule: AlertRule, target: Target, grid: GridSnapshot | None, label: str) -> list[Finding]:
+    """What ``rule`` finds on ``grid`` (and the OI readings) now, largest first; fires nothing."""
+    if rule.kind == Kind.OI_SURGE:
+        return surge_findings(rule, target, grid, label)
+    if rule.kind == Kind.VOLATILITY:
+        return [Finding(**f) for f in volatility_findings(rule, grid, label, context=_context(grid, label))] if grid else []
+    return band_findings(rule, grid, label) if grid else []
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """A dry run of one rule on the current map: what it would say, without an alert, a row or an email."""
+
+    grid: GridSnapshot | None
+    findings: list[Finding]
+    due: list[Finding]  # findings whose episode has not fired yet
+    quiet: str = ""  # why nothing would be sent now ("paused", "cooling down until …"), else empty
+    intervals: list[str] = field(default_factory=list)  # the intervals with a grid, when the rule's has none
+
+    @property
+    def largest_above(self) -> dict | None:
+        return largest_band(self.grid.analysis, "above") if self.grid else None
+
+    @property
+    def largest_below(self) -> dict | None:
+        return largest_band(self.grid.analysis, "below") if self.grid else None
+
+    @property
+    def would_fire(self) -> Finding | None:
+        """The alert an evaluation now would send (the largest due finding), or None."""
+        return self.due[0] if self.due and not self.quiet else None
+
+
+def rule_check(rule: AlertRule) -> RuleCheck:
+    """Evaluate one rule on its target's current grid as ``rules_evaluate`` would, but claim and send nothing."""
+    target = rule.target.loaded()
+    grid = current_snapshot(target, interval=rule.interval)
+    findings = rule_findings(rule, target, grid, target.title)
+    fired = set(Alert.objects.filter(rule=rule, episode_key__in=[f.episode_key for f in findings]).values_list("episode_key", flat=True))
+    quiet = ""
+    if rule.paused:
+        quiet = "the rule is paused"
+    elif rule.last_fired_at and rule.last_fired_at >= timezone.now() - rule.cooldown:
+        quiet = f"the rule is cooling down until {(rule.last_fired_at + rule.cooldown):%Y-%m-%d %H:%M} UTC"
+    return RuleCheck(
+        grid=grid, findings=findings, due=[f for f in findings if f.episode_key not in fired], quiet=quiet,
+        intervals=[] if grid else grid_intervals(target),
+    )
+
+
+def frozen_view_url(*, owner, target: Target, finding: Finding) -> str:
     """A frozen share link (the owner's, revocable) of the view the finding was read from: the heatmap
     as it was when the alert fired, which later computations do not change. The live view when none can be made."""
     if not finding.interval:
         return finding.heatmap_url
-    target = market_target(market.pk) if market else coin_target(coin)
     try:
         link = create_share_link(
             owner=owner, target=target, query=ViewQuery(interval=finding.interval, method=finding.method), frozen=True,
@@ -172,20 +219,20 @@ def frozen_view_url(*, owner, market: Market | None, coin: str, finding: Finding
     return absolute(link.get_absolute_url())
 
 
-def claim(rule: AlertRule, finding: Finding, *, market: Market | None, coin: str) -> tuple[str, Alert | None]:
+def claim(rule: AlertRule, finding: Finding, *, target: Target) -> tuple[str, Alert | None]:
     """Fire ``finding`` for ``rule``: ("fired", alert), or ("taken", None) when its episode already
     fired, or ("quiet", None) when the rule is paused or cooling down."""
     now = timezone.now()
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                rule=rule, user_id=rule.user_id, market=market, coin="" if market else coin, episode_key=finding.episode_key,
+                rule=rule, user_id=rule.user_id, market_id=target.market_id, coin=target.coin, episode_key=finding.episode_key,
                 fired_at=now, kind=rule.kind, rule_text=rule.describe()[:300], summary=finding.summary[:300],
                 details=finding.details, heatmap_url=finding.heatmap_url,
             )
             # Freeze the view before claiming the rule: the claim's UPDATE locks the
             # rule row until commit, and building the view takes a while.
-            alert.heatmap_url = frozen_view_url(owner=rule.user, market=market, coin=coin, finding=finding)
+            alert.heatmap_url = frozen_view_url(owner=rule.user, target=target, finding=finding)
             alert.details = {**alert.details, "live_url": finding.heatmap_url}
             cooled = Q(last_fired_at__isnull=True) | Q(last_fired_at__lt=now - rule.cooldown)
             if not AlertRule.objects.filter(cooled, pk=rule.pk, paused=False).update(last_fired_at=now):
@@ -199,16 +246,15 @@ def claim(rule: AlertRule, finding: Finding, *, market: Market | None, coin: str
     return "fired", alert
 
 
-def rules_evaluate(*, market_id: int | None = None, coin: str = "") -> EvaluationReport:
+def rules_evaluate(target: Target) -> EvaluationReport:
     """Evaluate every active rule on one market (or one coin) and fire what is due."""
     report = EvaluationReport()
-    market = Market.objects.select_related("exchange").filter(pk=market_id).first() if market_id else None
-    if market_id and market is None:
+    try:
+        target = target.loaded()
+    except Market.DoesNotExist:
         return report
-    coin = "" if market else coin.upper()
-    rules = AlertRule.objects.filter(paused=False).select_related("user")
-    rules = rules.filter(market=market) if market else rules.filter(market__isnull=True, coin=coin)
-    label = Target(market=market, coin=coin).title
+    rules = AlertRule.objects.filter(paused=False, **target.lookup()).select_related("user")
+    label = target.title
     grids: dict[str, GridSnapshot | None] = {}
     now = timezone.now()
     for rule in rules:
@@ -217,18 +263,14 @@ def rules_evaluate(*, market_id: int | None = None, coin: str = "") -> Evaluatio
             report.outcomes[rule.pk] = "cooling down"
             continue
         if rule.interval not in grids:
-            grids[rule.interval] = current_snapshot(market=market, coin=coin, interval=rule.interval)
-        grid = grids[rule.interval]
-        if rule.kind == Kind.OI_SURGE:
-            findings = surge_findings(rule, market, coin, grid, label)
-        else:
-            findings = band_findings(rule, grid, label) if grid else []
+            grids[rule.interval] = current_snapshot(target, interval=rule.interval)
+        findings = rule_findings(rule, target, grids[rule.interval], label)
         fired_keys = set(Alert.objects.filter(rule=rule, episode_key__in=[f.episode_key for f in findings]).values_list("episode_key", flat=True))
         report.outcomes[rule.pk] = "nothing found" if not findings else "already alerted"
         for finding in findings:
             if finding.episode_key in fired_keys:
                 continue
-            outcome, alert = claim(rule, finding, market=market, coin=coin)
+            outcome, alert = claim(rule, finding, target=target)
             report.outcomes[rule.pk] = {"fired": "fired", "taken": "already alerted", "quiet": "paused or cooling down"}[outcome]
             if outcome == "fired":
                 report.fired.append(alert.pk)

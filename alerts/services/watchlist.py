@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from alerts.models import WatchlistItem
-from heatmaps.models import Market
+from markets.models import Market
 
 
 def _lock_watchlist(user_id: int) -> None:

@@ -14,9 +14,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+
+from grids.targets import TargetFields
 
 TOKEN_BYTES = 24  # 32 URL-safe characters
 
@@ -30,11 +31,9 @@ class ShareLinkQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True)
 
 
-class ShareLink(models.Model):
+class ShareLink(TargetFields):
     token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links")
-    market = models.ForeignKey("heatmaps.Market", null=True, blank=True, on_delete=models.CASCADE, related_name="share_links")
-    coin = models.CharField(max_length=16, blank=True, help_text="Base asset, for a view across exchanges.")
     query = models.JSONField(default=dict, help_text="The view's canonical query parameters (range, interval, method, ...).")
     title = models.CharField(max_length=200)
     description = models.CharField(max_length=300, blank=True)
@@ -49,10 +48,7 @@ class ShareLink(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(market__isnull=False) & Q(coin="")) | (Q(market__isnull=True) & ~Q(coin="")),
-                name="sharelink_market_xor_coin",
-            ),
+            TargetFields.market_xor_coin("sharelink_market_xor_coin"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from heatmaps.pages.query import METHODS, RANGES, ViewQuery, format_leverage
+from heatmaps.viewing.query import METHODS, RANGES, ViewQuery, format_leverage
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,24 @@ def _bucket_group(view, query: ViewQuery, link) -> ControlGroup:
     if layers is None or not layers.by_bucket:
         group.note = "all buckets (per-bucket grids not stored)"
         return group
-    shown = set(query.buckets or layers.buckets)
     group.links.append(link("all", query.with_(buckets=()), not query.buckets))
     for bucket in layers.buckets:
-        toggled = tuple(sorted(shown ^ {bucket}))
         label = f"{format_leverage(bucket)}×"
-        if not toggled:  # the last bucket shown cannot be switched off
+        picked = _pick(query.buckets, bucket)
+        if picked is None:  # the last bucket shown cannot be switched off
             group.links.append(ControlLink(label, active=True, title="at least one bucket is shown"))
         else:
-            group.links.append(link(label, query.with_(buckets=toggled), bucket in shown and bool(query.buckets)))
+            group.links.append(link(label, query.with_(buckets=picked), bucket in query.buckets))
     return group
+
+
+def _pick(selected: tuple, item) -> tuple | None:
+    """The selection after clicking ``item``: from "all" (nothing selected) only that item;
+    otherwise the item is added or removed. None when that would empty the selection."""
+    if not selected:
+        return (item,)
+    toggled = tuple(sorted(set(selected) ^ {item}))
+    return toggled or None
 
 
 def _exchange_group(view, query: ViewQuery, link) -> ControlGroup:
@@ -88,13 +96,12 @@ def _exchange_group(view, query: ViewQuery, link) -> ControlGroup:
         group.note = "all exchanges of the stored aggregate (per-exchange grids not stored)"
         group.links = [ControlLink(exchange.label, active=True) for exchange in exchanges.values()]
         return group
-    shown = set(query.exchanges or layered)
     group.links.append(link("all", query.with_(exchanges=()), not query.exchanges))
     for key in sorted(layered):
-        toggled = tuple(sorted(shown ^ {key}))
         label = exchanges[key].label
-        if not toggled:
+        picked = _pick(query.exchanges, key)
+        if picked is None:
             group.links.append(ControlLink(label, active=True, title="at least one exchange is included"))
         else:
-            group.links.append(link(label, query.with_(exchanges=toggled), key in shown and bool(query.exchanges)))
+            group.links.append(link(label, query.with_(exchanges=picked), key in query.exchanges))
     return group

@@ -2,7 +2,7 @@
 
 from django import template
 
-from heatmaps import formatting
+from liqsite import formatting
 
 register = template.Library()
 

@@ -6,6 +6,8 @@ from liqsite.accounts import views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("confirm/resend/", views.email_confirm_resend, name="email_confirm_resend"),
+    path("confirm/<str:token>/", views.email_confirm_view, name="email_confirm"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("password/change/", views.password_change, name="password_change"),

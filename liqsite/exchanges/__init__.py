@@ -15,6 +15,7 @@ from liqsite.exchanges.types import (
     LongShortPoint,
     MarginTier,
     OpenInterestPoint,
+    chain_floors,
 )
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "LongShortPoint",
     "MarginTier",
     "OpenInterestPoint",
+    "chain_floors",
     "interval_delta",
 ]

@@ -46,6 +46,13 @@ class ExchangePlugin(abc.ABC):
     # liquidation price (Binance, the model page's formulas), "entry" when on
     # the value at entry (Bybit's classic USDT-contract formula).
     maintenance_basis: ClassVar[Mapping[str, str]] = {"linear": "liquidation", "inverse": "liquidation"}
+    # When the snapshot behind an open-interest reading stamped T was taken:
+    # "open" at T itself (the open of the step starting at T, the close of the
+    # one before), "close" at the close of the step starting at T. The core
+    # stores "close" readings one step later, at the instant they were taken
+    # (see liqsite.exchanges.oi_stamps). Every plugin declares it, and its
+    # tests check the declaration against real data (``stamp_shown_by``).
+    open_interest_stamp: ClassVar[str] = "open"
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, transport: Any = None):
         settings = dict(settings or {})

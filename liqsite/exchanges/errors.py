@@ -10,7 +10,10 @@ class ExchangeError(Exception):
     a request the exchange rejects): the core stops refreshing the market and
     shows the reason. ``permanent=False`` (timeouts, 5xx, rate limits) makes the
     task retry with backoff; ``retry_after`` (seconds) is honoured when the
-    exchange says how long to wait.
+    exchange says how long to wait. ``banned=True`` says the exchange refuses
+    every request from this address for ``retry_after`` seconds (Binance's
+    HTTP 418): the core then stops asking that exchange, from every worker,
+    until the ban ends.
     """
 
     def __init__(
@@ -22,6 +25,7 @@ class ExchangeError(Exception):
         endpoint: str = "",
         field: str = "",
         retry_after: float | None = None,
+        banned: bool = False,
     ):
         self.message = message
         self.permanent = permanent
@@ -29,6 +33,7 @@ class ExchangeError(Exception):
         self.endpoint = endpoint
         self.field = field
         self.retry_after = retry_after
+        self.banned = banned
         super().__init__(str(self))
 
     def __str__(self) -> str:

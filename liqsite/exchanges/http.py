@@ -6,9 +6,10 @@ client needs and nothing exchange-specific:
 * an ``httpx.Client`` with timeouts and a User-Agent, built on the plugin's
   ``transport`` (the one seam for HTTP: ``None`` means the real network, tests
   pass a transport that replays recorded responses);
-* a per-process request-weight budget (``WeightLimiter``) shared by every
-  client of the same exchange, so a worker refreshing ten markets stays under
-  the exchange's limit;
+* a request-weight budget per exchange endpoint (``shared_limiter``) shared by
+  every client of the same exchange, so a worker refreshing ten markets stays
+  under the exchange's limit; with Redis configured it is shared by every
+  worker process too (``shared_budget``), since exchanges count per IP;
 * bounded retries with exponential backoff on timeouts, connection resets and
   5xx; 429 waits for ``Retry-After`` when it is short, 418 (an IP ban) never
   waits; when retries run out an ``ExchangeError(permanent=False,
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import math
 import random
 import threading
@@ -41,6 +43,9 @@ from typing import Any
 import httpx
 
 from liqsite.exchanges.errors import ExchangeError
+from liqsite.exchanges.shared_budget import BudgetUnavailable, RedisBudget
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "liqsite (self-hosted liquidation heatmaps; +https://github.com/liqsite/liqsite)"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -127,16 +132,60 @@ class WeightLimiter:
             self._spent.clear()
 
 
-_limiters: dict[str, WeightLimiter] = {}
+# The budget every process shares (``RedisBudget`` when the deployment has Redis;
+# the markets app sets it at start-up). ``None`` keeps each budget in this process.
+shared_budget: RedisBudget | None = None
+
+
+class ExchangeLimiter:
+    """One exchange's named request budget: shared through ``shared_budget`` when set, else in-process.
+
+    Plugins create these at import time (``shared_limiter``), before settings
+    are read, so the choice between shared and local is made at each request.
+    """
+
+    def __init__(self, name: str, capacity: float, window: float):
+        self.name = name
+        self.capacity = capacity
+        self.window = window
+        self.local = WeightLimiter(capacity, window)
+
+    def acquire(self, weight: float = 1.0) -> float:
+        """Block until ``weight`` fits in the budget; returns the seconds waited."""
+        budget = shared_budget
+        if budget is None:
+            return self.local.acquire(weight)
+        weight = min(weight, self.capacity)
+        waited = 0.0
+        while True:
+            try:
+                delay = budget.try_spend(self.name, weight, capacity=self.capacity, window=self.window)
+            except BudgetUnavailable as error:
+                # Better a per-process budget than no request at all; the warning says the limit is no longer shared.
+                log.warning("shared request budget %s unavailable (%s); using this process's own", self.name, error)
+                return waited + self.local.acquire(weight)
+            if delay <= 0:
+                return waited
+            delay = max(delay, 0.01)
+            wait_for_budget(delay)
+            waited += delay
+
+    def reset(self) -> None:
+        """Forget what this process spent (tests start each case with a full budget)."""
+        self.local.reset()
+
+
+_limiters: dict[str, ExchangeLimiter] = {}
 _limiters_lock = threading.Lock()
 
 
-def shared_limiter(name: str, capacity: float, window: float) -> WeightLimiter:
-    """The process-wide limiter called ``name`` (created on first use)."""
+def shared_limiter(name: str, capacity: float, window: float) -> ExchangeLimiter:
+    """The limiter called ``name`` (created on first use), shared by every client of the exchange in this
+    process and, when ``shared_budget`` is set, by every process."""
     with _limiters_lock:
         limiter = _limiters.get(name)
         if limiter is None:
-            limiter = _limiters[name] = WeightLimiter(capacity, window)
+            limiter = _limiters[name] = ExchangeLimiter(name, capacity, window)
         return limiter
 
 
@@ -228,7 +277,7 @@ class ExchangeHttp:
         params: Mapping[str, Any] | None = None,
         *,
         weight: float = 1.0,
-        limiter: WeightLimiter | None = None,
+        limiter: WeightLimiter | ExchangeLimiter | None = None,
     ) -> Any:
         """GET ``path`` and return the unwrapped JSON payload, or raise ``ExchangeError``."""
         reader = ResponseReader(self.exchange, path)
@@ -264,7 +313,7 @@ class ExchangeHttp:
             # Binance answers 418 once an IP kept going after 429s: it is banned
             # for Retry-After seconds. Waiting in-process would only hold a worker.
             raise reader.transient(f"HTTP 418: this IP is banned by the exchange for {retry_after or 'an unknown number of'} seconds",
-                                   retry_after=retry_after or 300.0)
+                                   retry_after=retry_after or 300.0, banned=True)
         if status == 429:
             error = reader.transient("HTTP 429: rate limited", retry_after=retry_after or 60.0)
             wait = retry_after if retry_after is not None else self.retry.delay(attempt)
@@ -354,8 +403,9 @@ class ResponseReader:
         """A body we refuse to read. Transient: the next refresh may get a sound one."""
         return ExchangeError(message, permanent=False, exchange=self.exchange, endpoint=self.endpoint, field=field)
 
-    def transient(self, message: str, *, retry_after: float | None = None) -> ExchangeError:
-        return ExchangeError(message, permanent=False, exchange=self.exchange, endpoint=self.endpoint, retry_after=retry_after)
+    def transient(self, message: str, *, retry_after: float | None = None, banned: bool = False) -> ExchangeError:
+        return ExchangeError(message, permanent=False, exchange=self.exchange, endpoint=self.endpoint, retry_after=retry_after,
+                             banned=banned)
 
     def permanent(self, message: str, field: str = "") -> ExchangeError:
         return ExchangeError(message, permanent=True, exchange=self.exchange, endpoint=self.endpoint, field=field)

@@ -22,6 +22,7 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from liqsite.exchanges.base import PLUGIN_API_VERSION, ExchangePlugin
+from liqsite.exchanges.oi_stamps import OI_STAMPS
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,10 @@ BUNDLED_PLUGINS: dict[str, str] = {
     "binance": "plugins.binance.plugin:BinanceExchange",
     "bybit": "plugins.bybit.plugin:BybitExchange",
     "okx": "plugins.okx.plugin:OkxExchange",
+    # Stand-ins for Binance, Bybit and OKX serving the recorded three-exchange sample offline.
+    "sample_binance": "plugins.sample.recorded:SampleBinance",
+    "sample_bybit": "plugins.sample.recorded:SampleBybit",
+    "sample_okx": "plugins.sample.recorded:SampleOkx",
 }
 
 
@@ -67,6 +72,11 @@ def _load(key: str, origin: str, target: str, loader) -> PluginInfo:
         return PluginInfo(key, origin, target, error=f"failed to load: {error!r}")
     if not (isinstance(plugin_class, type) and issubclass(plugin_class, ExchangePlugin)):
         return PluginInfo(key, origin, target, error=f"{target} is not an ExchangePlugin subclass")
+    if plugin_class.open_interest_stamp not in OI_STAMPS:
+        return PluginInfo(
+            key, origin, target,
+            error=f"open_interest_stamp is {plugin_class.open_interest_stamp!r}; it must be one of {', '.join(OI_STAMPS)}",
+        )
     if plugin_class.api_version != PLUGIN_API_VERSION:
         return PluginInfo(
             key, origin, target,

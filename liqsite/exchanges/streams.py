@@ -6,7 +6,7 @@ A plugin that can report real liquidations implements::
 
 returning one ``LiquidationStream`` per websocket connection needed to cover
 ``symbols``. The plugin describes the stream and parses its messages with a
-pure function; the collector (``heatmaps/collector/``) owns the connection,
+pure function; the collector (``markets/collector/``) owns the connection,
 reconnects with backoff, stores events and records coverage. Plugins without
 the method have no liquidation feed.
 """

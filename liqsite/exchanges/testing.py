@@ -284,7 +284,7 @@ class PluginContractTests:
         plugin, transport = self.with_candles(httpx.Response(418, headers={"Retry-After": "600"}, content=b""))
         with plugin, pytest.raises(ExchangeError) as caught:
             self._candles(plugin)
-        assert not caught.value.permanent and caught.value.retry_after == 600
+        assert not caught.value.permanent and caught.value.retry_after == 600 and caught.value.banned
         assert len(transport.to(self.candles_path)) == 1 and not self.sleeps
 
     def test_an_error_body_for_an_unknown_symbol_is_permanent(self):
@@ -322,6 +322,8 @@ def fake_clock(monkeypatch, now: Callable[[], datetime]) -> None:
     monkeypatch.setattr(exchange_http, "clock", now)
     monkeypatch.setattr(exchange_http, "monotonic", lambda: real_monotonic() + offset[0])
     monkeypatch.setattr(exchange_http, "wait_for_budget", lambda seconds: offset.__setitem__(0, offset[0] + seconds))
+    # Budgets in this process only: the shared (Redis) budget has its own tests.
+    monkeypatch.setattr(exchange_http, "shared_budget", None)
     for limiter in list(exchange_http._limiters.values()):
         limiter.reset()
 

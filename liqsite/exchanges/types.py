@@ -10,6 +10,7 @@ batch before writing, so plugins need not repeat those checks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -49,7 +50,13 @@ class Candle:
 
 @dataclass(frozen=True, slots=True)
 class OpenInterestPoint:
-    """Open interest measured at ``time``, in base units (and USD when the exchange says)."""
+    """Open interest measured at ``time``, in base units (and USD when the exchange says).
+
+    A plugin returns ``time`` as the exchange stamps it; the plugin's
+    ``open_interest_stamp`` says whether that is the instant of the snapshot
+    ("open") or the open of the step at whose close it was taken ("close"),
+    and the core stores every reading at the instant it was taken.
+    """
 
     time: datetime
     open_interest: float
@@ -83,6 +90,20 @@ class MarginTier:
     # Binance's ``cum``: subtracted from the maintenance margin of positions in
     # this tier so the requirement is continuous across tier boundaries.
     maintenance_amount: float = 0.0
+
+
+def chain_floors(tiers: Sequence[MarginTier]) -> list[MarginTier]:
+    """Tiers by cap, each starting exactly where the one below it ends (the first at 0).
+
+    Exchanges bound tiers in their own way (Bybit sends only caps, OKX inclusive
+    whole-contract ranges such as 0..2000 then 2001..4000); converted to
+    notional, those floors would leave gaps that no tier covers. Chaining the
+    floors to the previous cap makes the tiers cover every notional once.
+    """
+    ordered = sorted(tiers, key=lambda tier: tier.notional_cap)
+    floors = [0.0] + [tier.notional_cap for tier in ordered[:-1]]
+    return [MarginTier(floor, t.notional_cap, t.maintenance_margin_rate, t.max_leverage, t.maintenance_amount)
+            for floor, t in zip(floors, ordered)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 from liqsite.exchanges import Candle, FundingRatePoint, Instrument, LiquidationEvent, LongShortPoint, OpenInterestPoint
 from liqsite.exchanges.http import ResponseReader
 
-EXCHANGE = "Binance USDⓈ-M"
+EXCHANGE = "Binance USDS-M"  # shown on pages in error texts: ASCII S, see BinanceExchange.label
 
 # Binance's force-order stream pushes at most one liquidation per symbol per
 # second (the latest in that second), so totals from it are a lower bound.
@@ -25,7 +25,14 @@ FORCE_ORDER_NOTICE = (
 
 
 def unwrap(body: Any, reader: ResponseReader) -> Any:
-    """Binance answers errors as ``{"code": -1121, "msg": "Invalid symbol."}``."""
+    """Binance answers errors as ``{"code": -1121, "msg": "Invalid symbol."}``, and some with HTTP 200 as
+    ``{"status": "ERROR", "type": "GENERAL", "code": "99099990", "errorData": "illegal params.", "data": null}``."""
+    if isinstance(body, dict) and body.get("status") == "ERROR":
+        # This gateway envelope answers parameters the endpoint refuses (e.g. a limit above its
+        # maximum): asking again with the same request cannot succeed, so it is permanent.
+        detail = body.get("errorData") or body.get("msg") or "no detail given"
+        kind = f" {body['type']}" if body.get("type") else ""
+        raise reader.permanent(f"error {body.get('code')}{kind}: {detail}")
     if isinstance(body, dict) and "code" in body and "msg" in body and body.get("code") not in (0, 200):
         code = body.get("code")
         # -1003 TOO_MANY_REQUESTS and -1001 DISCONNECTED are worth retrying; the rest are about the request.

@@ -52,8 +52,9 @@ def _kline_weight(limit: int) -> int:
 class BinanceExchange(HttpExchangePlugin):
     """Binance USDⓈ-M perpetuals: candles with taker-buy volume, OI, funding, long/short, tiers, liquidations."""
 
-    label = "Binance USDⓈ-M"
-    description = "Binance USDⓈ-M perpetual futures over the public REST API; liquidations from the forceOrder stream."
+    # "USDS-M", not Binance's "USDⓈ-M": no font Debian's Chromium has draws the circled S (issue 14).
+    label = "Binance USDS-M"
+    description = "Binance USDS-M perpetual futures over the public REST API; liquidations from the forceOrder stream."
     intervals = INTERVALS
     # Shown beside Binance liquidations on pages.
     liquidation_notice = parse.FORCE_ORDER_NOTICE

@@ -8,7 +8,7 @@ number is a string; lists come newest first and are reversed here.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any
 
 from liqsite.exchanges import (
@@ -20,6 +20,7 @@ from liqsite.exchanges import (
     LongShortPoint,
     MarginTier,
     OpenInterestPoint,
+    chain_floors,
 )
 from liqsite.exchanges.http import ResponseReader
 
@@ -178,14 +179,6 @@ def risk_limits(result: Any, reader: ResponseReader, symbol: str) -> tuple[list[
         amount = reader.optional_number(row.get("mmDeduction"), f"{where}.mmDeduction") or 0.0
         parsed.append(MarginTier(0.0, cap, mmr, leverage, amount))
     return chain_floors(parsed), result.get("nextPageCursor") or ""
-
-
-def chain_floors(tiers: Sequence[MarginTier]) -> list[MarginTier]:
-    """Tiers by cap, each starting where the one below it ends: Bybit sends only caps."""
-    ordered = sorted(tiers, key=lambda tier: tier.notional_cap)
-    floors = [0.0] + [tier.notional_cap for tier in ordered[:-1]]
-    return [MarginTier(floor, t.notional_cap, t.maintenance_margin_rate, t.max_leverage, t.maintenance_amount)
-            for floor, t in zip(floors, ordered)]
 
 
 def all_liquidation(message: str | bytes, *, inverse_symbols: Collection[str] = ()) -> list[LiquidationEvent]:

@@ -22,6 +22,7 @@ from liqsite.exchanges import (
     LongShortPoint,
     MarginTier,
     OpenInterestPoint,
+    chain_floors,
 )
 from liqsite.exchanges.http import ResponseReader
 
@@ -145,6 +146,11 @@ def position_tiers(data: list, reader: ResponseReader, *, units_to_notional: flo
     for a linear swap ``ctVal × price`` (quote currency); for an inverse one
     ``ctVal / price`` (coin). OKX charges a tier's rate on the whole position,
     so there is no maintenance amount.
+
+    The ranges are inclusive whole numbers (``minSz 2001, maxSz 4000`` follows
+    ``maxSz 2000``): converted as they are, a position between 2000 and 2001
+    contracts would fall between two tiers. Only the caps are kept, and each
+    floor is the previous cap, so the tiers cover every notional once.
     """
     tiers = []
     for index, row in enumerate(data):
@@ -155,8 +161,10 @@ def position_tiers(data: list, reader: ResponseReader, *, units_to_notional: flo
         leverage = reader.number(reader.field(row, "maxLever", where), f"{where}.maxLever")
         if not 0 <= mmr < 1:
             raise reader.malformed(f"maintenance margin rate {mmr} is not a fraction", f"{where}.mmr")
+        if not 0 <= low <= high:
+            raise reader.malformed(f"size range {low}..{high} is empty", f"{where}.maxSz")
         tiers.append(MarginTier(low * units_to_notional, high * units_to_notional, mmr, leverage, 0.0))
-    return sorted(tiers, key=lambda tier: tier.notional_floor)
+    return chain_floors(tiers)
 
 
 def liquidation_orders(message: str | bytes, instruments_by_symbol: Mapping[str, Instrument]) -> list[LiquidationEvent]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from heatmaps.models import Candle, Exchange, Liquidation, LiquidationCoverage, LongShortRatio, Market, OpenInterest
+from markets.models import Candle, Exchange, Liquidation, LiquidationCoverage, LongShortRatio, Market, OpenInterest
 from tests.accuracy.helpers import HOUR, sol_hourly
 
 

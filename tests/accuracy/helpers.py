@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from heatmaps.accuracy.backtest import BacktestInput, FineCandles, Records
-from tests.engine.helpers import _read_csv
+from accuracy.backtest import BacktestInput, FineCandles, Records
+from grids.steps import StepArrays
+from tests.liqengine.helpers import _read_csv
 
 HOUR = 3_600_000
 
@@ -51,7 +52,6 @@ def sol_hourly(hours: int = 240, *, records_per_hour: int = 0, covered_from: int
         order = np.argsort(t, kind="stable")
         records = Records(np.asarray(t, dtype=np.int64)[order], np.asarray(p)[order], np.asarray(u)[order])
     return BacktestInput(
-        open_time=open_time, open=ho, high=hh, low=hl, close=hc, volume=hv, taker_buy_volume=taker,
-        open_interest=oi, long_share=long_share, step_ms=HOUR, split_time=int(open_time[n // 2]),
+        steps=StepArrays(open_time, ho, hh, hl, hc, hv, taker, oi, long_share), step_ms=HOUR, split_time=int(open_time[n // 2]),
         covered=covered, records=records, fine=FineCandles(ts, o, h, lo, c, interval="5m"),
     )

@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from heatmaps.accuracy import backtest as bt
-from heatmaps.accuracy.backtest import SOURCE_NONE, SOURCE_OI_DROP, SOURCE_RECORDS, Records, observed_per_step, run_backtest
-from heatmaps.accuracy.baselines import bands_per_step, bands_rows, volatility_per_step, volatility_rows
-from heatmaps.accuracy.maps import hour_rows, lattice_edges, record_credits
-from heatmaps.accuracy.variants import VARIANTS, mix_candidates
+from accuracy import backtest as bt
+from accuracy.backtest import SOURCE_NONE, SOURCE_OI_DROP, SOURCE_RECORDS, Records, observed_per_step, run_backtest
+from accuracy.baselines import bands_per_step, bands_rows, volatility_per_step, volatility_rows
+from accuracy.maps import hour_rows, lattice_edges, record_credits
+from accuracy.variants import VARIANTS, mix_candidates
 from tests.accuracy.helpers import HOUR, sol_hourly
 
 
@@ -23,7 +23,7 @@ def test_observed_uses_records_only_on_covered_steps():
     records = Records(np.array([t0 + HOUR + 5, t0 + 3 * HOUR + 10, t0 + 5 * HOUR + 1], dtype=np.int64),
                       np.array([99.0, 98.0, 103.0]), np.array([1000.0, 250.0, 40.0]))
     covered = np.array([True, True, False, True, True, False])
-    inp = replace(inp, open_interest=oi, close=close, covered=covered, records=records)
+    inp = replace(inp, steps=replace(inp.steps, open_interest=oi, close=close), covered=covered, records=records)
     observed, source = observed_per_step(inp)
     assert np.isnan(observed[0]) and source[0] == SOURCE_NONE  # no open interest before the first step
     assert observed[1] == 1000.0 and source[1] == SOURCE_RECORDS  # covered: the records (not the 2 × 100 OI drop)

@@ -13,8 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from heatmaps.accuracy import backtest as bt
-from heatmaps.accuracy.backtest import FineCandles, Records, run_backtest
+from accuracy import backtest as bt
+from accuracy.backtest import FineCandles, Records, run_backtest
 from tests.accuracy.helpers import sol_hourly
 
 
@@ -53,8 +53,9 @@ def perturbed_after(inp, t: int, seed: int = 7):
     rl = r.time >= end_t
     records = Records(r.time, np.where(rl, r.price * rng.uniform(0.8, 1.2, len(r.time)), r.price),
                       np.where(rl, r.usd * rng.uniform(0, 10, len(r.time)), r.usd))
-    return replace(inp, open=open_, high=high, low=low, close=close, open_interest=oi, long_share=ls,
-                   taker_buy_volume=tb, fine=fine, records=records)
+    steps = replace(inp.steps, open=open_, high=high, low=low, close=close, open_interest=oi, long_share=ls,
+                    taker_buy_volume=tb)
+    return replace(inp, steps=steps, fine=fine, records=records)
 
 
 def assert_nothing_scored_up_to_t_moved(a, b, inp, t):
@@ -130,7 +131,8 @@ def test_a_fit_that_peeks_past_the_split_is_caught(inp, monkeypatch):
 
     def wrong_head(self, stop):
         names = ("open", "high", "low", "close", "open_interest")
-        return replace(right_head(self, stop), **{name: getattr(self, name)[-stop:] for name in names})
+        head = right_head(self, stop)
+        return replace(head, steps=replace(head.steps, **{name: getattr(self, name)[-stop:] for name in names}))
 
     monkeypatch.setattr(bt.BacktestInput, "head", wrong_head)
     t = inp.fit_stop + 1

@@ -7,7 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from heatmaps.models import AccuracyReport, Market
+from accuracy.models import AccuracyReport
+from markets.models import Market
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def run(*args):
 
 
 def test_backtest_on_the_sample_markets_prints_the_table_and_the_pages_show_it(client):
-    call_command("setup_sample", stdout=StringIO())
+    call_command("setup_sample", "--single-exchange", stdout=StringIO())
     out, err = run("backtest")
     # The table: one line per variant and baseline, with the verdicts.
     assert "[1/2] sample:BTCUSDT at 15m" in out and "[2/2] sample:SOL-USDT-SWAP at 1h" in out
@@ -48,7 +49,7 @@ def test_backtest_on_the_sample_markets_prints_the_table_and_the_pages_show_it(c
 
 
 def test_no_store_prints_but_stores_nothing_and_unknown_markets_are_refused():
-    call_command("setup_sample", stdout=StringIO())  # stores the first reports
+    call_command("setup_sample", "--single-exchange", stdout=StringIO())  # stores the first reports
     before = list(AccuracyReport.objects.values_list("pk", "computed_at"))
     out, err = run("backtest", "sample:BTCUSDT", "--no-store", "--no-progress")
     assert "reference (site default)" in out and "Stored" not in out
@@ -61,7 +62,7 @@ def test_no_store_prints_but_stores_nothing_and_unknown_markets_are_refused():
 
 
 def test_a_market_without_enough_data_is_skipped_with_a_reason():
-    from heatmaps.models import Exchange
+    from markets.models import Exchange
 
     exchange = Exchange.objects.create(plugin="sample")
     Market.objects.create(exchange=exchange, symbol="BTCUSDT", intervals=["15m"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from heatmaps.accuracy import backtest as bt
-from heatmaps.accuracy.service import market_backtest
-from heatmaps.engine import model as engine_model
-from heatmaps.models import AccuracyReport, Exchange, Market
+from accuracy import backtest as bt
+from accuracy.models import AccuracyReport
+from accuracy.service import market_backtest
+from liqengine import model as engine_model
+from markets.models import Exchange, Market
 from tests.accuracy.factories import stored_market
 
 pytestmark = pytest.mark.django_db

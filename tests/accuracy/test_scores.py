@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heatmaps.accuracy.scores import (
+from accuracy.scores import (
     average_ranks,
     effective_count,
     spearman,

@@ -8,8 +8,9 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from heatmaps.accuracy.service import BacktestUnavailable, backtest_input, backtest_interval, due_market_ids, market_backtest
-from heatmaps.models import AccuracyReport, Exchange, Market
+from accuracy.models import AccuracyReport
+from accuracy.service import BacktestUnavailable, backtest_input, backtest_interval, due_market_ids, market_backtest
+from markets.models import Exchange, Market
 from tests.accuracy.factories import liquidation, listen, stored_market, utc
 from tests.accuracy.helpers import HOUR
 
@@ -42,7 +43,7 @@ def test_only_steps_inside_a_connection_read_liquidation_records(market):
     inp = backtest_input(market, "1h", now=now)
     assert np.flatnonzero(inp.covered).tolist() == list(range(61, 81))
     assert len(inp.records.time) == 2
-    from heatmaps.accuracy.backtest import SOURCE_RECORDS, observed_per_step
+    from accuracy.backtest import SOURCE_RECORDS, observed_per_step
 
     observed, source = observed_per_step(inp)
     assert source[60] != SOURCE_RECORDS  # half-covered: the OI drop, not "no liquidations"

@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from heatmaps import tasks
-from heatmaps.models import AccuracyReport, Exchange, Market
+from accuracy import tasks
+from accuracy.models import AccuracyReport
 from liqsite.celery import _schedule_periodic_tasks
+from markets.models import Exchange, Market
 from tests.accuracy.factories import stored_market
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def test_the_beat_entry_reads_its_interval_from_settings_and_expires_before_the_
     sender = SimpleNamespace(conf=SimpleNamespace(beat_schedule=None))
     _schedule_periodic_tasks(sender)
     entry = sender.conf.beat_schedule["backtest-markets"]
-    assert entry["task"] == "heatmaps.tasks.backtest_due_markets"
+    assert entry["task"] == "accuracy.tasks.backtest_due_markets"
     assert entry["schedule"] == 7200.0
     assert entry["options"]["expires"] < entry["schedule"]
 
@@ -63,3 +64,13 @@ def test_the_interval_setting_is_parsed_strictly(monkeypatch):
     finally:
         monkeypatch.delenv("LIQSITE_ACCURACY_SECONDS", raising=False)
         importlib.reload(live)  # the module as the test run started it (Django's settings object is unaffected)
+
+
+def test_backtest_market_also_stores_the_readings_record():
+    from accuracy.models import ReadingsReport
+
+    market = stored_market(120)
+    summary = tasks.backtest_market.delay(market.pk).get()
+    assert "fakeout: " in summary and "magnet: " in summary
+    record = ReadingsReport.objects.get(market=market)
+    assert record.interval == "1h" and set(record.results["readings"]) == {"fakeout", "volatility", "lean", "magnet"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
+from liqsite.accounts.models import ConfirmedEmail
 from tests.alerts.factories import make_market
 from tests.alerts.smtp import smtp_server  # noqa: F401 - a fixture, shared with every alerts test
 
@@ -26,14 +28,21 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def confirmed_user(django_user_model, username: str, email: str):
+    """An established account: its address confirmed, as sign-up's link does (alerts go only to confirmed addresses)."""
+    user = django_user_model.objects.create_user(username, email, PASSWORD)
+    ConfirmedEmail.objects.create(user=user, email=email, confirmed_at=timezone.now())
+    return user
+
+
 @pytest.fixture
 def owner(django_user_model):
-    return django_user_model.objects.create_user("owner", "owner@example.com", PASSWORD)
+    return confirmed_user(django_user_model, "owner", "owner@example.com")
 
 
 @pytest.fixture
 def other(django_user_model):
-    return django_user_model.objects.create_user("other", "other@example.com", PASSWORD)
+    return confirmed_user(django_user_model, "other", "other@example.com")
 
 
 def client_for(user=None, **kwargs) -> Client:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from django.db import transaction
 
-from heatmaps.models import Exchange, GridSnapshot, Market, OpenInterest
-from heatmaps.models.grids import pack_arrays
+from grids.codec import pack_arrays
+from grids.models import GridSnapshot
+from markets.models import Exchange, Market, OpenInterest
 
 T0 = datetime(2026, 6, 26, 0, 0, tzinfo=UTC)
 

@@ -84,3 +84,89 @@ def test_rule_form_validates_inline_then_saves_and_pauses_in_place(page, live_se
     assert page.url.endswith(reverse("alerts:rule_edit", args=[rule.pk]))
     assert page.evaluate("window.notReloaded") is True
     assert page.errors == []
+
+
+def test_the_rule_form_keeps_what_a_fast_typist_types(page, live_server, owner, market, monkeypatch):
+    """Typing 7 into Within, Tab, then 2500000 quickly once saved 000001000000: a validation swap replaced the form
+    while the user typed. Validation answers are slowed down here so they land in the middle of the typing."""
+    import time
+
+    from alerts import views
+
+    original = views._rule_form_post
+
+    def slow_validation(request, form, save):
+        if request.POST.get("validate"):
+            time.sleep(0.3)
+        return original(request, form, save)
+
+    monkeypatch.setattr(views, "_rule_form_post", slow_validation)
+    page.goto(live_server.url + reverse("alerts:rule_list"))
+    page.select_option("#id_kind", "approach")  # a change: a validation request goes out and comes back mid-typing
+    page.click("#id_within_pct")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("7")
+    page.keyboard.press("Tab")  # change on Within: another validation in flight
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2500000")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.fill("#id_cooldown_minutes", "15")
+    page.wait_for_timeout(900)  # every validation answer has arrived
+    assert page.input_value("#id_within_pct") == "7" and page.input_value("#id_min_usd") == "2500000"
+    assert page.input_value("#id_kind") == "approach"
+    page.click("text=Create rule")
+    page.wait_for_selector("#rule-list tr[id^=rule-]")
+    rule = AlertRule.objects.get(user=owner)
+    assert (rule.kind, rule.within_pct, rule.min_usd, rule.cooldown_minutes) == ("approach", 7.0, 2_500_000.0, 15)
+    assert page.errors == []
+
+
+def test_a_bad_value_typed_fast_still_shows_its_error_without_touching_the_other_fields(page, live_server, owner, market):
+    page.goto(live_server.url + reverse("alerts:rule_list"))
+    page.fill("#id_oi_hours", "9999")
+    page.keyboard.press("Tab")
+    page.keyboard.type("x")  # typed into the next field while validation runs
+    page.wait_for_selector("#id_oi_hours-error:text('at most 720')")
+    page.fill("#id_oi_hours", "4")
+    page.keyboard.press("Tab")
+    page.wait_for_function("document.querySelector('#id_oi_hours-error').textContent.trim() === ''")
+    assert page.errors == []
+
+
+def test_following_the_readme_an_alert_fires_after_manage_py_compute(page, live_server, owner, smtp_server):
+    """README: `make run` loads the sample (setup_sample computes its grids); a user makes a rule; the next
+    `manage.py compute` checks it, although the data did not change, and the alert shows in the log."""
+    import io
+
+    from django.core.management import call_command
+
+    from alerts.models import Alert
+    from markets.models import Market
+
+    call_command("setup_sample", stdout=io.StringIO())
+    btc = Market.objects.get(exchange__plugin="sample_binance", symbol="BTCUSDT")
+    page.goto(live_server.url + reverse("alerts:rule_list"))
+    page.select_option("#id_target", f"m:{btc.pk}")
+    page.select_option("#id_kind", "cluster")
+    page.fill("#id_within_pct", "10")
+    page.fill("#id_min_usd", "1000000")
+    page.uncheck("#id_require_strong")
+    page.fill("#id_min_persistence_hours", "0")
+    page.click("text=Create rule")
+    page.wait_for_selector("#rule-list tr[id^=rule-]")
+    rule = AlertRule.objects.get(user=owner)
+
+    page.click(f"#rule-{rule.pk} >> text=Check now")  # a dry run: says what it would send, sends nothing
+    page.wait_for_selector("#rule-check >> text=Would fire now")
+    assert Alert.objects.count() == 0
+
+    out = io.StringIO()
+    call_command("compute", stdout=out)  # same data as setup_sample computed: nothing stored, rules checked all the same
+    assert "0 stored" in out.getvalue() and "alert rules on it: queued for checking" in out.getvalue()
+    alert = Alert.objects.get(rule=rule)
+    page.goto(live_server.url + reverse("alerts:log"))
+    page.wait_for_selector(f"#alert-{alert.pk}")
+    assert "BTCUSDT" in page.inner_text(f"#alert-{alert.pk}")
+    assert [message["To"] for message in smtp_server.messages] == ["owner@example.com"]
+    assert page.errors == []

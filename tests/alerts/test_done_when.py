@@ -3,6 +3,7 @@ computation sends one email to a local SMTP server, and the alert shows in the l
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,10 +11,13 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from alerts.models import Alert, OutboxMessage
-from alerts.tasks import evaluate_market_rules
-from heatmaps.models import Candle, Exchange, Market
-from heatmaps.refresh import market_refresh
+from alerts.models import Alert
+from alerts.tasks import evaluate_rules
+from grids.targets import Target
+from liqsite.outbox.models import OutboxMessage
+from markets.models import Candle, Exchange, Market
+from markets.refresh import market_refresh
+from tests.alerts.conftest import confirmed_user
 from tests.alerts.factories import band, store_grid
 from tests.alerts.smtp import bodies
 
@@ -26,7 +30,7 @@ def compute(market, *, usd, since, as_of, close):
         store_grid(market=market, interval="15m", close=close, as_of=as_of, bands=[
             band(side="below", low=close * 0.97, high=close * 0.975, usd=usd, close=close, since=since),
         ])
-        transaction.on_commit(lambda: evaluate_market_rules.delay(market.pk))
+        transaction.on_commit(lambda: evaluate_rules.delay(Target(market_id=market.pk).key))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,6 +45,12 @@ def test_sign_up_watch_make_a_rule_and_get_one_email(smtp_server):
         "password1": "watch the liquidations", "password2": "watch the liquidations",
     })
     assert signup.status_code == 302
+    # Alerts go only to a confirmed address: follow the link sign-up sent.
+    (confirmation,) = smtp_server.messages
+    assert confirmation["To"] == "satoshi@example.com"
+    link = re.search(r"http://127\.0\.0\.1:8000(/accounts/confirm/\S+/)", bodies(confirmation)[0]).group(1)
+    assert trader.post(link).status_code == 200
+    smtp_server.messages.clear()
     assert trader.post(reverse("alerts:watchlist_add"), {"target": f"m:{market.pk}"}, **HTMX).status_code == 200
     rule = trader.post(reverse("alerts:rule_create"), {
         "target": f"m:{market.pk}", "kind": "cluster", "interval": "", "side": "below", "within_pct": "4", "min_usd": "5000000",
@@ -67,19 +77,20 @@ def test_sign_up_watch_make_a_rule_and_get_one_email(smtp_server):
     log = trader.get(reverse("alerts:log")).content.decode()
     alert = Alert.objects.get()
     assert f'id="alert-{alert.pk}"' in log and "$8.5M band below price" in log and ">sent<" in log
-    assert OutboxMessage.objects.get().status == "sent"
+    assert OutboxMessage.objects.get(kind="alert").status == "sent"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_real_pipeline_refresh_compute_evaluate_sends_one_email(smtp_server, django_user_model):
     """No crafted grid: the sample market is refreshed, its grids computed by the tasks, the rule evaluated."""
     from alerts.models import AlertRule
-    from heatmaps.models import GridSnapshot
-    from heatmaps.tasks import compute_market_grids, refresh_market
+    from grids.models import GridSnapshot
+    from grids.tasks import compute_grids
+    from markets.tasks import refresh_market
 
     exchange = Exchange.objects.create(plugin="sample")
     market = Market.objects.create(exchange=exchange, symbol="BTCUSDT", base="BTC", quote="USDT", intervals=["15m"])
-    owner = django_user_model.objects.create_user("satoshi", "satoshi@example.com", "watch the liquidations")
+    owner = confirmed_user(django_user_model, "satoshi", "satoshi@example.com")
     AlertRule.objects.create(user=owner, market=market, kind="cluster", interval="15m", side="either", within_pct=10, min_usd=1)
 
     refresh_market.delay(market.pk)  # eager here: refresh → compute (on commit) → grids_stored → evaluation → outbox → SMTP
@@ -87,9 +98,9 @@ def test_the_real_pipeline_refresh_compute_evaluate_sends_one_email(smtp_server,
     assert len(smtp_server.messages) == 1
     assert "BTCUSDT" in smtp_server.messages[0]["Subject"]
 
-    compute_market_grids.delay(market.pk)  # same data: nothing stored, nothing evaluated
+    compute_grids.delay(Target(market_id=market.pk).key)  # same data: nothing stored, nothing evaluated
     GridSnapshot.objects.filter(market=market).delete()
-    compute_market_grids.delay(market.pk)  # stored again: evaluated again, same band episode
+    compute_grids.delay(Target(market_id=market.pk).key)  # stored again: evaluated again, same band episode
     assert len(smtp_server.messages) == 1
     assert Alert.objects.count() == 1 and OutboxMessage.objects.get().status == "sent"
 

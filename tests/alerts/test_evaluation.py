@@ -1,7 +1,7 @@
 """Evaluation: a band building up fires exactly one email, however often or concurrently it is evaluated.
 
 Evaluations are triggered the way the compute task triggers them: on commit of
-the stored grid, ``evaluate_market_rules.delay(market_id)``.
+the stored grid, ``evaluate_rules.delay(target.key)``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alerts.models import Alert, AlertRule, OutboxMessage
+from alerts.models import Alert, AlertRule
 from alerts.services import evaluation
 from alerts.services.evaluation import claim, rules_evaluate
-from alerts.tasks import evaluate_coin_rules, evaluate_market_rules
+from alerts.tasks import evaluate_rules
+from grids.targets import Target
+from liqsite.outbox.models import OutboxMessage
 from tests.alerts.factories import T0, band, make_market, store_grid, store_oi
 from tests.conftest import skip_or_fail_without
 
@@ -33,9 +35,9 @@ def evaluate(django_capture_on_commit_callbacks):
     def run(market=None, coin=""):
         with django_capture_on_commit_callbacks(execute=True):
             if market is not None:
-                transaction.on_commit(lambda: evaluate_market_rules.delay(market.pk))
+                transaction.on_commit(lambda: evaluate_rules.delay(Target(market_id=market.pk).key))
             else:
-                transaction.on_commit(lambda: evaluate_coin_rules.delay(coin))
+                transaction.on_commit(lambda: evaluate_rules.delay(Target(coin=coin).key))
 
     return run
 
@@ -93,7 +95,7 @@ def test_running_the_same_evaluation_again_sends_nothing_more(owner, market, eva
     for _ in range(3):
         evaluate(market)
     # A retried task or a worker that lost its result re-runs the service directly too.
-    assert rules_evaluate(market_id=market.pk).fired == []
+    assert rules_evaluate(Target(market_id=market.pk)).fired == []
     assert len(mail.outbox) == 1
     assert Alert.objects.filter(rule=rule).count() == 1 and OutboxMessage.objects.count() == 1
 
@@ -134,7 +136,7 @@ def test_a_rule_paused_while_its_alert_is_being_claimed_sends_nothing(owner, mar
         return real_claim(rule, finding, **kwargs)
 
     with mock.patch.object(evaluation, "claim", pause_first):
-        assert rules_evaluate(market_id=market.pk).fired == []
+        assert rules_evaluate(Target(market_id=market.pk)).fired == []
     assert not Alert.objects.exists() and not OutboxMessage.objects.exists()
 
 
@@ -189,11 +191,11 @@ def test_open_interest_surge_fires_once_per_episode(owner, db, evaluate):
 
 
 def test_no_grid_and_no_rules_is_not_an_error(owner, market):
-    assert rules_evaluate(market_id=market.pk).rules == 0
+    assert rules_evaluate(Target(market_id=market.pk)).rules == 0
     cluster_rule(owner, market)
-    report = rules_evaluate(market_id=market.pk)
+    report = rules_evaluate(Target(market_id=market.pk))
     assert (report.rules, report.fired) == (1, [])
-    assert rules_evaluate(market_id=987654).rules == 0
+    assert rules_evaluate(Target(market_id=987654)).rules == 0
 
 
 # --- Two workers at once (PostgreSQL) -----------------------------------------
@@ -242,7 +244,7 @@ def test_two_workers_evaluating_at_once_send_one_email(owner, market):
         return real_claim(*args, **kwargs)
 
     with mock.patch.object(evaluation, "claim", claim_together):
-        reports = _in_parallel(lambda: rules_evaluate(market_id=market.pk), lambda: rules_evaluate(market_id=market.pk))
+        reports = _in_parallel(lambda: rules_evaluate(Target(market_id=market.pk)), lambda: rules_evaluate(Target(market_id=market.pk)))
     assert sorted(len(report.fired) for report in reports) == [0, 1]
     # The loser waited on the unique (rule, episode) index and found the episode taken.
     assert sorted(report.outcomes[rule.pk] for report in reports) == ["already alerted", "fired"]
@@ -256,14 +258,14 @@ def test_two_workers_firing_different_episodes_at_once_respect_the_cooldown(owne
     _needs_postgresql()
     rule = cluster_rule(owner, market, cooldown_minutes=60, require_strong=False, min_persistence_hours=0)
     step(market, usd=2e6)
-    grid = evaluation.current_snapshot(market=market)
+    grid = evaluation.current_snapshot(Target.of_market(market))
     (finding,) = [f for f in evaluation.band_findings(rule, grid, "BTCUSDT") if "above" in f.episode_key]
     other_episode = evaluation.Finding(finding.episode_key + "-other", finding.summary, finding.details, finding.heatmap_url)
     barrier = threading.Barrier(2, timeout=30)
 
     def fire(found):
         barrier.wait()
-        return claim(AlertRule.objects.select_related("user").get(pk=rule.pk), found, market=market, coin="")[0]
+        return claim(AlertRule.objects.select_related("user").get(pk=rule.pk), found, target=Target.of_market(market))[0]
 
     outcomes = _in_parallel(lambda: fire(finding), lambda: fire(other_episode))
     assert sorted(outcomes) == ["fired", "quiet"]

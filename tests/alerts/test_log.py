@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Alert, OutboxMessage
+from alerts.models import Alert
+from liqsite.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_the_log_shows_what_happened_to_each_email(owner, owner_client):
     alert(owner, 2)
     page = owner_client.get(reverse("alerts:log")).content.decode()
     assert page.index("summary number 1") < page.index("summary number 2")  # newest first
-    assert ">failed<" in page and "2 attempts: SMTPDataError" in page and "no email address" in page
+    assert ">failed<" in page and "2 attempts: SMTPDataError" in page and "no confirmed email address" in page
 
 
 def test_the_log_pages_with_htmx(owner, owner_client):

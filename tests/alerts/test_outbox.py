@@ -10,9 +10,10 @@ from celery.exceptions import Retry
 from django.test import Client
 from django.utils import timezone
 
-from alerts.models import AlertRule, OutboxMessage
-from alerts.services.outbox import MAX_ATTEMPTS, outbox_message_queue, outbox_message_send, outbox_sweep
-from alerts.tasks import send_outbox_message, sweep_outbox
+from alerts.models import AlertRule
+from liqsite.outbox.models import OutboxMessage
+from liqsite.outbox.services import MAX_ATTEMPTS, outbox_message_queue, outbox_message_send, outbox_sweep
+from liqsite.outbox.tasks import send_outbox_message, sweep_outbox
 from tests.alerts.factories import T0, band, store_grid
 from tests.alerts.smtp import bodies, free_port, use_smtp
 
@@ -30,10 +31,11 @@ def queue(django_capture_on_commit_callbacks, *, send: bool, **overrides) -> Out
 def test_an_alert_arrives_with_both_bodies_and_one_click_unsubscribe(owner, market, smtp_server, django_capture_on_commit_callbacks):
     rule = AlertRule.objects.create(user=owner, market=market, kind="cluster", within_pct=5, min_usd=1e6)
     store_grid(market=market, close=100, bands=[band(low=102, high=103, usd=2e6, close=100, since=T0)])
-    from alerts.tasks import evaluate_market_rules
+    from alerts.tasks import evaluate_rules
+    from grids.targets import Target
 
     with django_capture_on_commit_callbacks(execute=True):
-        evaluate_market_rules.delay(market.pk)
+        evaluate_rules.delay(Target(market_id=market.pk).key)
 
     (received,) = smtp_server.messages
     assert received["To"] == "owner@example.com"

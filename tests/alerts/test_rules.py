@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import signing
 from django.test import Client, override_settings
@@ -10,6 +12,8 @@ from django.urls import reverse
 from alerts.links import heatmap_path
 from alerts.models import AlertRule
 from alerts.services.rules import UNSUBSCRIBE_SALT, unsubscribe_token
+from grids.targets import Target
+from tests.alerts.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -48,10 +52,27 @@ def test_inline_validation_checks_without_saving_and_speaks_only_of_filled_field
     data = rule_post(market, within_pct="0", min_usd="", validate="1")
     response = owner_client.post(reverse("alerts:rule_create"), data, **HTMX)
     page = response.content.decode()
-    assert response.status_code == 200 and page.lstrip().startswith("<form") and 'id="rule-form"' in page
-    assert "Must be more than 0 and at most 50." in page
+    # Only the error messages come back, out of band: no input, so nothing the user is typing can be replaced.
+    assert response.status_code == 200 and "<input" not in page and "<select" not in page and "<form" not in page
+    assert '<div class="field-error" id="id_within_pct-error" hx-swap-oob="true">Must be more than 0 and at most 50.</div>' in page
+    assert '<div class="field-error" id="id_min_usd-error" hx-swap-oob="true"></div>' in page  # cleared, not left stale
     assert "This field is required" not in page  # min_usd is empty: not reached yet
     assert not AlertRule.objects.exists()
+
+
+def test_a_rule_on_an_interval_with_no_grid_is_refused_with_the_intervals_that_exist(owner, owner_client, market):
+    from tests.alerts.factories import store_grid
+
+    store_grid(market=market, interval="15m")
+    store_grid(market=market, interval="1h")
+    response = owner_client.post(reverse("alerts:rule_create"), rule_post(market, interval="4h"))
+    assert response.status_code == 400
+    assert "BTCUSDT · Sample data (offline) has no 4h grid; it has 15m, 1h." in response.content.decode()
+    assert not AlertRule.objects.exists()
+    coin = owner_client.post(reverse("alerts:rule_create"), rule_post(market, target="c:BTC", interval="15m"))
+    assert coin.status_code == 400 and "BTC · all exchanges has no grid yet" in coin.content.decode()
+    ok = owner_client.post(reverse("alerts:rule_create"), rule_post(market, interval="1h"))
+    assert ok.status_code == 302 and AlertRule.objects.get().interval == "1h"
 
 
 def test_submitting_errors_with_htmx_retargets_the_form(owner, owner_client, market):
@@ -128,5 +149,51 @@ def test_a_token_for_a_deleted_rule_is_a_404(owner, market):
 
 def test_heatmap_links_fall_back_to_the_market_list_until_the_heatmap_pages_exist():
     with override_settings(ROOT_URLCONF="tests.alerts.urls_without_heatmaps"):
-        assert heatmap_path(market_id=1, interval="15m") == "/"
-        assert heatmap_path(coin="BTC") == "/"
+        assert heatmap_path(Target(market_id=1), interval="15m") == "/"
+        assert heatmap_path(Target(coin="BTC")) == "/"
+
+
+def test_check_now_says_what_the_rule_would_say_and_records_and_sends_nothing(owner, owner_client, other, market, smtp_server):
+    from alerts.models import Alert
+    from liqsite.outbox.models import OutboxMessage
+    from tests.alerts.factories import T0, band, store_grid
+
+    since = T0 + timedelta(hours=2)
+    store_grid(market=market, interval="15m", close=100.0, bands=[
+        band(side="below", low=97.0, high=97.5, usd=8.5e6, close=100.0, since=since),
+        band(side="above", low=108.0, high=109.0, usd=2e6, close=100.0, since=since),
+    ])
+    near = AlertRule.objects.create(user=owner, market=market, kind="cluster", side="below", within_pct=4, min_usd=5e6)
+    far = AlertRule.objects.create(user=owner, market=market, kind="cluster", side="above", within_pct=4, min_usd=5e6)
+    url = reverse("alerts:rule_check", args=[near.pk])
+
+    part = owner_client.get(url, **HTMX).content.decode()
+    assert part.lstrip().startswith('<section id="rule-check"')
+    assert "Would fire now:</strong> BTCUSDT" in part and "$8.5M band below price at 97.00–97.50" in part
+    assert "On the 15m map as of 2026-06-26 12:00 UTC (close 100.00)" in part
+    assert Alert.objects.count() == 0 and OutboxMessage.objects.count() == 0 and smtp_server.messages == []
+    near.refresh_from_db()
+    assert near.last_fired_at is None
+
+    nothing = owner_client.get(reverse("alerts:rule_check", args=[far.pk]), **HTMX).content.decode()
+    assert "Nothing meets it on the current map." in nothing and "Largest band above: $2.0M at 108.00–109.00 (+8.50 %)" in nothing
+
+    # Once it has fired for this band episode, the check says so instead of promising another alert.
+    from alerts.services.evaluation import rules_evaluate
+
+    assert len(rules_evaluate(Target(market_id=market.pk)).fired) == 1
+    again = owner_client.get(url, **HTMX).content.decode()
+    assert "already alerted for this episode" in again and "Would fire now" not in again
+
+    # Without JavaScript the link is a whole page; another user's rule is a 404.
+    assert "<html" in owner_client.get(url).content.decode()
+    assert client_for(other).get(url).status_code == 404
+
+
+def test_check_now_on_a_rule_whose_grid_is_gone_names_the_intervals_there_are(owner, owner_client, market):
+    from tests.alerts.factories import store_grid
+
+    store_grid(market=market, interval="1h")
+    rule = AlertRule.objects.create(user=owner, market=market, kind="approach", interval="15m", within_pct=2, min_usd=1)
+    page = owner_client.get(reverse("alerts:rule_check", args=[rule.pk]), **HTMX).content.decode()
+    assert "No 15m grid is stored for it; there are 1h." in page and "Nothing meets it" in page

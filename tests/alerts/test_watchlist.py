@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,8 @@ from django.urls import reverse
 
 from alerts.links import heatmap_path
 from alerts.models import WatchlistItem
-from heatmaps.models import Candle
+from grids.targets import Target
+from markets.models import Candle
 from tests.alerts.factories import T0, band, make_market, store_grid, store_oi
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +37,7 @@ def test_rows_show_price_oi_change_and_the_largest_bands(owner, owner_client, ma
     assert "$3.1M" in page and "65,000.0–65,500.0" in page and "+1.95 %" in page and "strong build-up" in page
     assert "$1.0M" not in page  # only the largest band per side
     assert "$2.2M" in page and "cool-down" in page
-    assert f'href="{heatmap_path(market_id=market.pk, interval="15m")}"' in page
+    assert f'href="{heatmap_path(Target.of_market(market), interval="15m")}"' in page
 
 
 def test_a_coin_row_reads_the_aggregate_grid_and_links_to_the_coin_heatmap(owner, owner_client, db):
@@ -43,6 +45,20 @@ def test_a_coin_row_reads_the_aggregate_grid_and_links_to_the_coin_heatmap(owner
     store_grid(coin="SOL", close=142.31, bands=[band(side="below", low=138, high=139, usd=4.4e6, close=142.31, since=T0)])
     page = owner_client.get(reverse("alerts:watchlist")).content.decode()
     assert "142.31" in page and "$4.4M" in page and "all exchanges" in page
+
+
+def test_a_coin_and_its_only_market_show_one_price_from_the_same_data(owner, owner_client, market):
+    """BTC showed 60,750.0 (its grid's last close, where open interest ends) and BTCUSDT 61,180.0 (the newest candle)."""
+    WatchlistItem.objects.create(user=owner, market=market)
+    WatchlistItem.objects.create(user=owner, coin="BTC")
+    for hours, close in ((12, 60750.0), (18, 61180.0)):  # candles go on after the grid's last step (12:00)
+        Candle.objects.create(market=market, interval="15m", time=T0 + timedelta(hours=hours), open=close, high=close, low=close, close=close, volume=1)
+    store_grid(market=market, close=60750.0, as_of=T0 + timedelta(hours=12))
+    store_grid(coin="BTC", close=60750.0, as_of=T0 + timedelta(hours=12))
+    page = owner_client.get(reverse("alerts:watchlist")).content.decode()
+    prices = re.findall(r'<td class="num">([\d,.]+)<div class="hint">([^<]+)</div></td>', page)
+    assert prices == [("61,180.0", "2026-06-26 18:00"), ("61,180.0", "2026-06-26 18:00")]
+    assert "60,750.0" not in page
 
 
 def test_a_market_without_data_shows_dashes_not_errors(owner, owner_client, market):

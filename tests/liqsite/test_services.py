@@ -11,9 +11,9 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 
-from heatmaps.models import Candle, Exchange, Market
-from heatmaps.tasks import refresh_market
 from liqsite.celery import app as celery_app
+from markets.models import Candle, Exchange, Market
+from markets.tasks import refresh_market
 from tests.conftest import skip_or_fail_without
 
 pytestmark = pytest.mark.services

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from heatmaps.models import Exchange, Market
+from markets.models import Exchange, Market
 from tests.pages.factories import make_snapshot, synthetic_arrays
 
 

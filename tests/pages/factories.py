@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 from django.utils import timezone
 
-from heatmaps.models import GridSnapshot
-from heatmaps.models.grids import pack_arrays
+from grids.codec import pack_arrays
+from grids.models import GridSnapshot
 
 LEVERAGE = (5.0, 10.0, 25.0, 50.0, 100.0)
 WEIGHTS = (0.10, 0.25, 0.30, 0.20, 0.15)

@@ -8,7 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from heatmaps.models import Exchange, Liquidation, LiquidationCoverage, Market
+from heatmaps.charts import decode_cells
+from markets.models import Exchange, Liquidation, LiquidationCoverage, Market
 from tests.pages.factories import make_snapshot, synthetic_arrays
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,10 @@ def chart_payload(response) -> dict:
     return json.loads(match.group(1))
 
 
+def cell_total(payload: dict) -> float:
+    return float(decode_cells(payload["meta"]["cells"]).sum())
+
+
 def test_default_view_is_seven_days_of_fifteen_minutes(client, grids):
     response = client.get(page_url(grids["15m"].market))
     assert response.status_code == 200
@@ -32,8 +37,9 @@ def test_default_view_is_seven_days_of_fifteen_minutes(client, grids):
     payload = chart_payload(response)
     option = payload["option"]
     assert len(option["xAxis"][0]["data"]) == 672  # 7 days of 15m, unmerged
-    assert option["series"][0]["type"] == "heatmap"
+    assert option["series"][0]["type"] == "custom" and option["series"][0]["renderItem"] == "heatmapColumn"
     assert option["series"][1]["type"] == "candlestick"
+    assert decode_cells(payload["meta"]["cells"]).shape == (672, len(payload["meta"]["edges"]) - 1)
     assert option["visualMap"][0]["inRange"]["color"][0] == "#440154"  # purple → … → yellow
     assert "99th percentile" in option["visualMap"][0]["text"][0]
     html = response.content.decode()
@@ -43,7 +49,7 @@ def test_default_view_is_seven_days_of_fifteen_minutes(client, grids):
     assert reverse("heatmaps:model_explained") in html
 
 
-@pytest.mark.parametrize("range_", ["12h", "1d", "3d", "7d", "30d", "90d", "1y"])
+@pytest.mark.parametrize("range_", ["12h", "1d", "3d", "7d", "2w", "30d", "90d", "6m", "1y"])
 @pytest.mark.parametrize(("interval", "method"), [("15m", "fixed"), ("15m", "taker"), ("1h", "fixed")])
 def test_every_range_interval_and_method(client, grids, range_, interval, method):
     response = client.get(page_url(grids["15m"].market, range=range_, interval=interval, method=method))
@@ -51,7 +57,9 @@ def test_every_range_interval_and_method(client, grids, range_, interval, method
     option = chart_payload(response)["option"]
     columns = len(option["xAxis"][0]["data"])
     assert 1 <= columns <= 1000
-    assert len(option["yAxis"][0]["data"]) <= 400
+    edges = chart_payload(response)["meta"]["edges"]
+    assert len(edges) - 1 <= 400
+    assert option["yAxis"][0]["min"] == edges[0] and option["yAxis"][0]["max"] == edges[-1]
     assert f"range={range_}&amp;interval={interval}&amp;method={method}" in response.content.decode()
 
 
@@ -60,8 +68,8 @@ def test_leverage_buckets_show_only_their_layers(client, grids, buckets):
     market = grids["15m"].market
     everything = chart_payload(client.get(page_url(market, interval="15m")))
     some = chart_payload(client.get(page_url(market, interval="15m", buckets=buckets)))
-    total = sum(everything["meta"]["cells"]["values"])
-    part = sum(some["meta"]["cells"]["values"])
+    total = cell_total(everything)
+    part = cell_total(some)
     assert 0 < part < total
 
 
@@ -86,8 +94,8 @@ def test_coin_page_sums_exchanges_and_filters_them(client, coin_markets):
     assert "SOL · all exchanges" in everything.content.decode()
     one = client.get(url + "?exchanges=okx")
     assert one.status_code == 200
-    total = sum(chart_payload(everything)["meta"]["cells"]["values"])
-    part = sum(chart_payload(one)["meta"]["cells"]["values"])
+    total = cell_total(chart_payload(everything))
+    part = cell_total(chart_payload(one))
     assert 0 < part < total
 
 
@@ -102,7 +110,7 @@ def test_coin_page_survives_an_exchange_whose_plugin_is_gone(client, coin_market
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"range": "2w"}, "Unknown range"),
+        ({"range": "5w"}, "Unknown range"),
         ({"interval": "7x"}, "Unknown interval"),
         ({"interval": "5m"}, "No grid is stored at the 5m interval"),
         ({"method": "vibes"}, "Unknown long-share method"),
@@ -123,12 +131,13 @@ def test_bad_query_values_are_a_400_that_says_why(client, grids, params, message
     assert message in response.content.decode()
 
 
-def test_unknown_market_and_coin_are_a_400(client, db):
+def test_unknown_market_and_coin_are_a_404_that_says_why(client, db):
     response = client.get(reverse("heatmaps:market_heatmap", args=[999999]))
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "There is no market with id 999999" in response.content.decode()
+    assert "<title>Not found" in response.content.decode()
     response = client.get(reverse("heatmaps:coin_heatmap", args=["DOGE"]))
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "There is no coin" in response.content.decode()
 
 
@@ -167,7 +176,7 @@ def test_snapshot_with_garbled_analysis_still_renders(client, grids):
 
 
 def test_closes_only_snapshot_reads_candles_from_the_table(client, market):
-    from heatmaps.models import Candle
+    from markets.models import Candle
 
     arrays = synthetic_arrays(steps=200, ohlc=False)
     make_snapshot(market=market, arrays=arrays)

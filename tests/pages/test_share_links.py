@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from heatmaps.models import GridSnapshot, ShareLink
+from grids.models import GridSnapshot
+from heatmaps.models import ShareLink
 from tests.pages.factories import pack_with_extras, synthetic_arrays
 
 pytestmark = pytest.mark.django_db
@@ -126,14 +127,14 @@ def test_frozen_link_keeps_its_data_when_the_grid_is_recomputed(client, grids, t
     snapshot = grids["15m"]
     frozen = create_link(client, trader, snapshot.market, frozen=True)
     live = create_link(client, trader, snapshot.market, frozen=False)
-    before = chart_payload(client.get(frozen.get_absolute_url()))["meta"]["cells"]["values"]
+    before = chart_payload(client.get(frozen.get_absolute_url()))["meta"]["cells"]["data"]
     arrays = synthetic_arrays(steps=900, seed=9, layer_market_ids=(snapshot.market_id,), by_bucket=True)
     GridSnapshot.objects.filter(pk=snapshot.pk).update(arrays=pack_with_extras(arrays), input_digest="recomputed")
     from django.core.cache import cache
 
     cache.clear()
-    assert chart_payload(client.get(frozen.get_absolute_url()))["meta"]["cells"]["values"] == before
-    assert chart_payload(client.get(live.get_absolute_url()))["meta"]["cells"]["values"] != before
+    assert chart_payload(client.get(frozen.get_absolute_url()))["meta"]["cells"]["data"] == before
+    assert chart_payload(client.get(live.get_absolute_url()))["meta"]["cells"]["data"] != before
 
 
 def test_coin_view_can_be_shared(client, coin_markets, trader):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from django.http import QueryDict
 
-from heatmaps.models import GridSnapshot
-from heatmaps.pages.grid_source import GridSource
-from heatmaps.pages.query import BadQuery, ViewQuery, parse_view_query
-from heatmaps.pages.snapshots import choose_snapshot
-from heatmaps.pages.window import HeatmapWindow, reduce_window
+from grids.models import GridSnapshot
+from heatmaps.viewing.grid_source import GridSource
+from heatmaps.viewing.query import BadQuery, ViewQuery, parse_view_query
+from heatmaps.viewing.snapshots import choose_snapshot
+from heatmaps.viewing.window import HeatmapWindow, reduce_window
 
 STEP = 900_000
 

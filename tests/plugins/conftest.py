@@ -21,6 +21,12 @@ def fixture_json(exchange: str, name: str):
     return json.loads(fixture_path(exchange, name).read_text())
 
 
+@pytest.fixture(autouse=True)
+def budgets_in_this_process(monkeypatch):
+    """Replayed recordings spend no shared (Redis) budget; that budget has its own tests (tests/liqsite)."""
+    monkeypatch.setattr(exchange_http, "shared_budget", None)
+
+
 @pytest.fixture
 def replay(monkeypatch):
     """Install recorded routes at the module-level transport seam (for the Celery task path).

@@ -109,6 +109,28 @@ def test_requests_carry_binance_parameters_and_windows(monkeypatch):
                               "endTime": str(1712738460000 + 1500 * 60_000 - 1), "limit": "1500"}
 
 
+# CONSTRUCTED, not recorded: the HTTP-200 error envelope exactly as issue 13 quotes it. Its shape is the one
+# several public Binance clients guard against (e.g. for /fapi/v1/fundingRate?limit=1001); no file recording it
+# with a stated origin was found, so it is written here rather than added to fixtures/.
+ILLEGAL_PARAMS = {"status": "ERROR", "type": "GENERAL", "code": "99099990", "errorData": "illegal params.", "data": None}
+
+
+def test_an_http_200_error_envelope_is_a_permanent_error_carrying_binances_message(monkeypatch):
+    from liqsite.exchanges.testing import ReplayTransport, fake_clock
+
+    fake_clock(monkeypatch, lambda: datetime(2024, 4, 10, 8, 44, tzinfo=UTC))
+    sleeps = []
+    monkeypatch.setattr(binance_plugin.http, "sleep", sleeps.append)
+    transport = ReplayTransport({"/fapi/v1/fundingRate": json_response(ILLEGAL_PARAMS)})
+    with BinanceExchange(transport=transport) as plugin, pytest.raises(ExchangeError) as caught:
+        list(plugin.funding_rates("BTCUSDT", datetime(2024, 4, 1, tzinfo=UTC)))
+    assert caught.value.permanent
+    assert "illegal params." in str(caught.value) and "99099990" in str(caught.value)
+    assert "expected a list" not in str(caught.value)
+    # Permanent: asked once, not retried.
+    assert len(transport.to("/fapi/v1/fundingRate")) == 1 and sleeps == []
+
+
 def test_statistics_never_ask_for_more_than_the_last_30_days(monkeypatch):
     from liqsite.exchanges.testing import ReplayTransport, fake_clock
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from heatmaps.models import Candle, Exchange, FundingRate, LongShortRatio, Market, OpenInterest
-from heatmaps.tasks import refresh_market
 from liqsite.exchanges.testing import recorded
+from markets.models import Candle, Exchange, FundingRate, LongShortRatio, Market, OpenInterest
+from markets.tasks import refresh_market
 from tests.plugins.conftest import fixture_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
@@ -117,4 +117,4 @@ def test_an_unknown_symbol_stops_the_market_with_the_exchange_reason(replay):
     replay(routes, now=datetime(2024, 4, 10, 8, 44, tzinfo=UTC))
     refresh_market.delay(market.pk).get()
     market.refresh_from_db()
-    assert not market.active and market.last_error == "Binance USDⓈ-M /fapi/v1/klines: error -1121: Invalid symbol."
+    assert not market.active and market.last_error == "Binance USDS-M /fapi/v1/klines: error -1121: Invalid symbol."

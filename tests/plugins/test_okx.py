@@ -151,6 +151,48 @@ def test_margin_tiers_through_the_plugin_price_the_contracts(monkeypatch):
     assert query(transport.to("/api/v5/public/position-tiers")[0]) == {"instType": "SWAP", "tdMode": "cross", "instFamily": "BTC-USDT"}
 
 
+def eth_swap_position_tiers() -> dict:
+    """A SWAP position-tiers answer, CONSTRUCTED in code (no recorded SWAP body exists, see fixtures/okx/README.md).
+
+    The envelope and field names follow OKX's documented response
+    (okx.com/docs-v5/en/#public-data-rest-api-get-position-tiers) and the
+    recorded MARGIN body ``position-tiers.nautilus.json``; the three ETH-USDT
+    rows (inclusive whole-contract ranges 0..2000, 2001..4000, 4001..8000) are
+    the ones issue 13 quotes. Listed newest tier first to check the order is not trusted.
+    """
+    rows = [("3", "4001", "8000", "0.02", "20"), ("1", "0", "2000", "0.01", "75"), ("2", "2001", "4000", "0.015", "50")]
+    return {"code": "0", "msg": "", "data": [
+        {"instFamily": "ETH-USDT", "uly": "ETH-USDT", "instId": "", "tier": tier, "minSz": low, "maxSz": high, "mmr": mmr,
+         "imr": str(round(1 / float(lever), 4)), "maxLever": lever, "optMgnFactor": "0", "baseMaxLoan": "", "quoteMaxLoan": ""}
+        for tier, low, high, mmr, lever in rows
+    ]}
+
+
+def test_position_tiers_leave_no_gap_between_inclusive_contract_ranges():
+    # ETH-USDT-SWAP's ctVal is 0.1 ETH in the real listing; at 2,000 USDT a contract is 200 USDT.
+    with OkxExchange(transport=ReplayTransport({"/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json")})) as plugin:
+        assert plugin.instrument("ETH-USDT-SWAP").contract_size == 0.1
+    reader = ResponseReader("OKX", "/api/v5/public/position-tiers")
+    tiers = parse.position_tiers(parse.unwrap(eth_swap_position_tiers(), reader), reader, units_to_notional=0.1 * 2000)
+    # Each floor is the previous cap: [0, 400,000), [400,000, 800,000), [800,000, 1,600,000).
+    assert [(t.notional_floor, t.notional_cap, t.maintenance_margin_rate) for t in tiers] == [
+        (0.0, 400_000.0, 0.01), (400_000.0, 800_000.0, 0.015), (800_000.0, 1_600_000.0, 0.02)]
+    formulas = pytest.importorskip("liqengine.formulas")
+    table = formulas.TierTable(tuple(formulas.Tier(t.notional_floor, t.notional_cap, t.maintenance_margin_rate,
+                                                   t.maintenance_amount, t.max_leverage) for t in tiers))
+    # 400,100 USDT is 2000.5 contracts: between OKX's "2000" and "2001", inside tier 2, not the last tier.
+    assert table.tier_for(400_100).mmr == 0.015
+    assert table.tier_for(399_999).mmr == 0.01 and table.tier_for(800_000).mmr == 0.02
+
+
+def test_an_empty_contract_range_is_refused():
+    body_ = eth_swap_position_tiers()
+    body_["data"][1]["maxSz"] = "-1"
+    reader = ResponseReader("OKX", "/api/v5/public/position-tiers")
+    with pytest.raises(ExchangeError, match=r"size range 0.0..-1.0 is empty \(field data\[1\].maxSz\)"):
+        parse.position_tiers(parse.unwrap(body_, reader), reader, units_to_notional=200.0)
+
+
 @pytest.mark.parametrize("name, permanent", [
     ("error-invalid-access-key.real-nautilus.json", True),
     ("error-rate-limit.nautilus.json", False),

@@ -10,7 +10,7 @@ from plugins.bybit import parse as bybit_parse
 from plugins.okx import parse as okx_parse
 from tests.plugins.conftest import fixture_json
 
-formulas = pytest.importorskip("heatmaps.engine.formulas")
+formulas = pytest.importorskip("liqengine.formulas")
 
 
 def table(tiers):

@@ -1,16 +1,83 @@
 """Run the whole product locally: a Celery worker with beat, and the web server.
 
-The worker and beat run in one child process (``celery worker --beat``); it is
-stopped when the web server stops, so Ctrl-C leaves nothing behind.
+The worker and beat run in one child process (``celery worker --beat``),
+watched from a thread: a worker that dies is restarted (its unfinished task
+comes back from the broker, see liqsite/broker.py), and one that keeps dying
+stops the whole run loudly with a non-zero exit instead of leaving a site
+whose tasks silently never run. Ctrl-C stops everything and leaves nothing behind.
 """
 
+from __future__ import annotations
+
+import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+# A worker that dies more than this many times within WINDOW_SECONDS is broken, not unlucky.
+MAX_RESTARTS = 3
+WINDOW_SECONDS = 600
+POLL_SECONDS = 1.0
+
+
+def site_url_for(addrport: str) -> str:
+    """The URL a browser on this machine reaches ``runserver ADDRPORT`` at (``8001``, ``0.0.0.0:8001``, ``[::1]:8001``)."""
+    host, _, port = addrport.rpartition(":")
+    if host in ("", "0.0.0.0", "0", "[::]"):
+        host = "127.0.0.1"  # every interface: this machine's own address works
+    return f"http://{host}:{port}"
+
+
+class Supervisor:
+    """Keep one child process running; give up after too many deaths in a short time."""
+
+    def __init__(self, name: str, command: list[str], *, write, on_give_up, max_restarts: int = MAX_RESTARTS,
+                 window: float = WINDOW_SECONDS, poll: float = POLL_SECONDS):
+        self.name, self.command, self.write, self.on_give_up = name, command, write, on_give_up
+        self.max_restarts, self.window, self.poll = max_restarts, window, poll
+        self.deaths: list[float] = []
+        self.process = self._start()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"watch-{name}", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> subprocess.Popen:
+        process = subprocess.Popen(self.command)
+        self.write(f"Started {self.name} (pid {process.pid})")
+        return process
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.poll):
+            code = self.process.poll()
+            if code is None or self._stopping.is_set():
+                continue
+            now = time.monotonic()
+            self.deaths = [t for t in self.deaths if now - t < self.window] + [now]
+            if len(self.deaths) > self.max_restarts:
+                self.write(f"!!! {self.name} died {len(self.deaths)} times in {self.window:.0f} s "
+                           f"(last exit code {code}); stopping: tasks would not run. See its output above.")
+                self.on_give_up()
+                return
+            self.write(f"!!! {self.name} (pid {self.process.pid}) died with exit code {code}; restarting it "
+                       f"({len(self.deaths)}/{self.max_restarts} restarts allowed in {self.window:.0f} s)")
+            self.process = self._start()
+
+    def stop(self, timeout: float = 20) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=self.poll * 3)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 class Command(BaseCommand):
@@ -23,27 +90,41 @@ class Command(BaseCommand):
                             help="Also run the liquidation collector (manage.py collect_liquidations) beside the worker.")
 
     def handle(self, *args, addrport, no_worker, collector=False, **options):
-        worker = None
-        collector_process = None
-        if collector:
-            collector_process = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), "collect_liquidations"])
-            self.stdout.write(f"Started the liquidation collector (pid {collector_process.pid})")
-        if not no_worker:
-            command = [
-                sys.executable, "-m", "celery", "-A", "liqsite", "worker", "--beat",
-                "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-                "--concurrency", "2", "--loglevel", "INFO",
-            ]
-            worker = subprocess.Popen(command)
-            self.stdout.write(f"Started Celery worker and beat (pid {worker.pid}), broker {settings.CELERY_BROKER_URL.split('@')[-1]}")
+        if not os.environ.get("SITE_URL"):
+            # Links in emails (alerts, confirmations, resets) must point at the address served here;
+            # the environment carries it to the worker, which sends the emails.
+            os.environ["SITE_URL"] = settings.SITE_URL = site_url_for(addrport)
+        children: list[Supervisor] = []
+        gave_up = threading.Event()
+
+        def give_up():
+            # Interrupt the web server in the main thread; the finally below stops the rest.
+            gave_up.set()
+            os.kill(os.getpid(), signal.SIGINT)
+
+        def write(line: str) -> None:
+            (self.stderr if line.startswith("!!!") else self.stdout).write(line)
+
         try:
+            if collector:
+                children.append(Supervisor("the liquidation collector", [sys.executable, str(settings.BASE_DIR / "manage.py"), "collect_liquidations"],
+                                           write=write, on_give_up=give_up))
+            if not no_worker:
+                command = [
+                    sys.executable, "-m", "celery", "-A", "liqsite", "worker", "--beat",
+                    "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                    "--concurrency", "2", "--loglevel", "INFO",
+                ]
+                children.append(Supervisor(f"Celery worker and beat (broker {settings.CELERY_BROKER_URL.split('@')[-1]})", command,
+                                           write=write, on_give_up=give_up))
             self.stdout.write(f"Serving liqsite on http://{addrport}/ (Ctrl-C to stop)")
             call_command("runserver", addrport, use_reloader=False)
+        except (KeyboardInterrupt, SystemExit):  # runserver turns Ctrl-C into sys.exit(0)
+            if not gave_up.is_set():
+                raise
         finally:
-            for child in (worker, collector_process):
-                if child is not None and child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-                    try:
-                        child.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        child.kill()
+            for child in children:
+                child.stop()
+        if gave_up.is_set():
+            self.stderr.write("liqsite stopped: a background process kept dying.")
+            sys.exit(1)

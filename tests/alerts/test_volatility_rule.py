@@ -1,0 +1,73 @@
+"""The "volatility ahead" rule: fires once when pressure near price enters its top decile; the email states the readings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from alerts.models import Alert, AlertRule
+from alerts.services.evaluation import rules_evaluate
+from grids.models import GridSnapshot
+from grids.readings import readings_to_json
+from grids.targets import Target
+from liqengine import ReadingSettings, read_map
+from liqsite.outbox.models import OutboxMessage
+from tests.alerts.factories import T0, store_grid
+
+pytestmark = pytest.mark.django_db
+EDGES = np.arange(90.0, 110.5, 1.0)
+
+
+def readings(*, surge: bool, rows: int = 100, start_ms: int = int(T0.timestamp() * 1000)) -> dict:
+    """Readings computed by the engine from a crafted grid whose last 3 rows have (or not) far more pressure."""
+    long_grid = np.zeros((rows, len(EDGES) - 1))
+    short_grid = np.zeros_like(long_grid)
+    long_grid[:, 99 - 90] = np.linspace(2, 1, rows)
+    short_grid[:, 100 - 90] = 1.0
+    if surge:
+        long_grid[-3:, 99 - 90] = 50.0
+    times = start_ms + np.arange(rows, dtype=np.int64) * 3_600_000
+    m = read_map(long_grid, short_grid, EDGES, np.full(rows, 100.0), times, ReadingSettings())
+    return readings_to_json(m, times)
+
+
+def store(market, *, surge: bool, hours: int = 12):
+    grid = store_grid(market=market, as_of=T0 + timedelta(hours=hours))
+    GridSnapshot.objects.filter(pk=grid.pk).update(analysis=grid.analysis | {"readings": readings(surge=surge)})
+
+
+def test_volatility_rule_fires_once_per_episode_and_the_email_says_the_readings(owner, market):
+    rule = AlertRule.objects.create(user=owner, market=market, kind="volatility", pressure_pct=2.0, cooldown_minutes=0)
+    assert rule.describe() == "Pressure within ±2 % of price enters its top 10 % of the last 30 days"
+    store(market, surge=False)
+    assert rules_evaluate(Target(market_id=market.pk)).fired == []
+    store(market, surge=True)
+    report = rules_evaluate(Target(market_id=market.pk))
+    assert len(report.fired) == 1
+    alert = Alert.objects.get()
+    assert alert.kind == "volatility" and "pressure within ±2 % of price is high" in alert.summary
+    assert alert.episode_key.startswith("vol:15m:fixed:2:")
+    # The same episode, evaluated again (a later computation of the same run): nothing more.
+    store(market, surge=True, hours=13)
+    assert rules_evaluate(Target(market_id=market.pk)).fired == []
+    message = OutboxMessage.objects.get()
+    for text in (message.text_body, message.html_body):
+        assert "Reading the map" in text and "Volatility ahead" in text and "expect fast moves" in text
+        assert "Squeeze lean" in text and "Magnet" in text
+
+
+def test_the_rule_form_offers_the_new_kind(client, owner, market):
+    client.force_login(owner)
+    page = client.get(reverse("alerts:rule_list")).content.decode()
+    assert 'value="volatility"' in page and "Pressure within" in page
+    response = client.post(reverse("alerts:rule_create"), {
+        "target": f"m:{market.pk}", "kind": "volatility", "interval": "", "side": "either", "within_pct": 3,
+        "min_usd": 1e6, "min_persistence_hours": 0, "oi_direction": "either", "oi_change_pct": 5, "oi_hours": 4,
+        "pressure_pct": "5.0", "cooldown_minutes": 60,
+    })
+    assert response.status_code in (200, 302)
+    rule = AlertRule.objects.get()
+    assert rule.kind == "volatility" and rule.pressure_pct == 5.0
