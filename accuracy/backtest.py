@@ -83,8 +83,9 @@ class FineCandles:
 
     def before(self, time_ms: int) -> FineCandles:
         keep = self.open_time < time_ms
-        return FineCandles(*(getattr(self, n)[keep] for n in ("open_time", "open", "high", "low", "close")),
-                           interval=self.interval)
+        return FineCandles(
+            *(getattr(self, n)[keep] for n in ("open_time", "open", "high", "low", "close")), interval=self.interval
+        )
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,13 @@ class BacktestInput:
     def head(self, stop: int) -> BacktestInput:
         """The first ``stop`` steps and only what was known before the step ``stop`` starts."""
         until = int(self.open_time[stop]) if stop < len(self) else int(self.open_time[-1]) + self.step_ms
-        return replace(self, steps=self.steps.window(slice(None, stop)), covered=self.covered[:stop],
-                       records=self.records.before(until),
-                       fine=None if self.fine is None else self.fine.before(until))
+        return replace(
+            self,
+            steps=self.steps.window(slice(None, stop)),
+            covered=self.covered[:stop],
+            records=self.records.before(until),
+            fine=None if self.fine is None else self.fine.before(until),
+        )
 
 
 def observed_per_step(inp: BacktestInput) -> tuple[np.ndarray, np.ndarray]:
@@ -191,10 +196,18 @@ class ScoreRow:
 
     def to_dict(self) -> dict:
         return {
-            "key": self.key, "label": self.label, "kind": self.kind, "description": self.description,
-            "params": self.params, "fit": self.fit, "spearman": self.spearman,
-            "spearman_ci": None if self.spearman_ci is None else list(self.spearman_ci), "top_decile": self.top_decile,
-            "bins": self.bins, "by_source": self.by_source, "skipped": self.skipped,
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "description": self.description,
+            "params": self.params,
+            "fit": self.fit,
+            "spearman": self.spearman,
+            "spearman_ci": None if self.spearman_ci is None else list(self.spearman_ci),
+            "top_decile": self.top_decile,
+            "bins": self.bins,
+            "by_source": self.by_source,
+            "skipped": self.skipped,
         }
 
 
@@ -226,8 +239,7 @@ class BacktestResult:
         for r in self.rows:
             if r.kind != "variant" or r.skipped:
                 continue
-            versus = {other: self.beats(r.key, other) for other in ("reference", *baselines.BASELINES)
-                      if other != r.key}
+            versus = {other: self.beats(r.key, other) for other in ("reference", *baselines.BASELINES) if other != r.key}
             out[r.key] = {"versus": versus, "beats_all": r.key != "reference" and all(v is True for v in versus.values())}
         return out
 
@@ -237,9 +249,13 @@ class BacktestResult:
 
 # -- running the model ----------------------------------------------------------
 
+
 def _series(inp: BacktestInput, variant: Variant, mix: Mix, half_life_hours: float | None) -> MarketSeries:
     params = ModelParams(
-        leverage=mix.leverage, weights=mix.weights, formula=inp.params.formula, tiers=inp.params.tiers,
+        leverage=mix.leverage,
+        weights=mix.weights,
+        formula=inp.params.formula,
+        tiers=inp.params.tiers,
         position_notional=inp.params.position_notional,
         mmr=None if inp.params.tiers is not None else inp.params.mmr,
         default_long_share=inp.params.default_long_share,
@@ -249,16 +265,33 @@ def _series(inp: BacktestInput, variant: Variant, mix: Mix, half_life_hours: flo
     if variant.intrabar:
         fine = inp.fine
         high_first = intrabar_order(
-            inp.open, inp.close, open_time=inp.open_time, step_ms=inp.step_ms,
-            **({} if fine is None else {"fine_open_time": fine.open_time, "fine_open": fine.open,
-                                         "fine_high": fine.high, "fine_low": fine.low, "fine_close": fine.close}),
+            inp.open,
+            inp.close,
+            open_time=inp.open_time,
+            step_ms=inp.step_ms,
+            **(
+                {}
+                if fine is None
+                else {
+                    "fine_open_time": fine.open_time,
+                    "fine_open": fine.open,
+                    "fine_high": fine.high,
+                    "fine_low": fine.low,
+                    "fine_close": fine.close,
+                }
+            ),
         )
     return MarketSeries(
-        high=inp.high, low=inp.low, close=inp.close, open_interest=inp.open_interest, open_time=inp.open_time,
+        high=inp.high,
+        low=inp.low,
+        close=inp.close,
+        open_interest=inp.open_interest,
+        open_time=inp.open_time,
         long_share=inp.long_share if variant.long_share == "long_short" else None,
         taker_buy_volume=inp.taker_buy_volume if variant.long_share == "taker" else None,
         volume=inp.volume if variant.long_share == "taker" else None,
-        params=params, high_first=high_first,
+        params=params,
+        high_first=high_first,
     ).checked()
 
 
@@ -278,15 +311,21 @@ def _bins_score(plan: MapPlan | None, inp: BacktestInput, credits: np.ndarray | 
 
 def _step_scores(predicted: np.ndarray, observed: np.ndarray, source: np.ndarray, mask: np.ndarray) -> dict:
     rho = spearman(predicted[mask], observed[mask])
-    out = {"spearman": rho, "spearman_ci": spearman_interval(rho, int(mask.sum())),
-           "top_decile": top_decile_share(predicted[mask], observed[mask])}
+    out = {
+        "spearman": rho,
+        "spearman_ci": spearman_interval(rho, int(mask.sum())),
+        "top_decile": top_decile_share(predicted[mask], observed[mask]),
+    }
     by_source = {}
     present = [s for s in SOURCE_NAMES if (mask & (source == s)).any()]
     if len(present) > 1:
         for s in present:
             m = mask & (source == s)
-            by_source[SOURCE_NAMES[s]] = {"steps": int(m.sum()), "spearman": spearman(predicted[m], observed[m]),
-                                          "top_decile": top_decile_share(predicted[m], observed[m])}
+            by_source[SOURCE_NAMES[s]] = {
+                "steps": int(m.sum()),
+                "spearman": spearman(predicted[m], observed[m]),
+                "top_decile": top_decile_share(predicted[m], observed[m]),
+            }
     out["by_source"] = by_source
     return out
 
@@ -322,6 +361,7 @@ def _fit_key(scores: dict) -> tuple:
 
 
 # -- the whole backtest -----------------------------------------------------------
+
 
 def _available(inp: BacktestInput, variant: Variant) -> str:
     """Why a variant cannot be scored on this market ("" when it can)."""
@@ -399,8 +439,13 @@ def _frame(inp: BacktestInput) -> _Frame:
     fit_mask = scorable & (index < fit_stop)
     if not held_out.any():
         raise ValueError("the split leaves no held-out step to score")
-    plan = map_plan(inp.open_time, inp.step_ms, inp.records.time, held_out & (source == SOURCE_RECORDS),
-                    lattice_edges(float(inp.low.min()), float(inp.high.max())))
+    plan = map_plan(
+        inp.open_time,
+        inp.step_ms,
+        inp.records.time,
+        held_out & (source == SOURCE_RECORDS),
+        lattice_edges(float(inp.low.min()), float(inp.high.max())),
+    )
     head = inp.head(fit_stop)
     head_observed, _ = observed_per_step(head)
     return _Frame(observed, source, held_out, fit_mask, fit_stop, plan, head, head_observed)
@@ -415,11 +460,11 @@ def _variant_row(v: Variant, inp: BacktestInput, frame: _Frame, tick: _Ticker) -
     half_life = None
     fit = None
     if v.fitted:
-        head_mask = frame.fit_mask[:frame.fit_stop]
+        head_mask = frame.fit_mask[: frame.fit_stop]
         if not head_mask.any():
             row.skipped = "the fit part has no step to fit on"
             return row
-        (mix, half_life), fit = _fit(v, inp, frame.head, frame.head_observed, frame.source[:frame.fit_stop], head_mask, tick)
+        (mix, half_life), fit = _fit(v, inp, frame.head, frame.head_observed, frame.source[: frame.fit_stop], head_mask, tick)
     series = _series(inp, v, mix, half_life)
     plan = frame.plan
     # One model run serves both the per-step score and, with records, the price maps.
@@ -428,10 +473,15 @@ def _variant_row(v: Variant, inp: BacktestInput, frame: _Frame, tick: _Ticker) -
     s = _step_scores(predicted, frame.observed, frame.source, frame.held_out)
     row.spearman, row.spearman_ci = s["spearman"], s["spearman_ci"]
     row.top_decile, row.by_source = s["top_decile"], s["by_source"]
-    row.params = {"leverage": mix.to_dict(), "long_share": v.long_share, "intrabar": v.intrabar,
-                  "half_life_hours": half_life,
-                  "intrabar_source": (inp.fine.interval if v.intrabar and inp.fine is not None
-                                      else "candle direction" if v.intrabar else None)}
+    row.params = {
+        "leverage": mix.to_dict(),
+        "long_share": v.long_share,
+        "intrabar": v.intrabar,
+        "half_life_hours": half_life,
+        "intrabar_source": (
+            inp.fine.interval if v.intrabar and inp.fine is not None else "candle direction" if v.intrabar else None
+        ),
+    }
     row.fit = fit
     row.predicted = predicted
     if run is not None:
@@ -448,20 +498,25 @@ def _baseline_row(key: str, label: str, inp: BacktestInput, frame: _Frame) -> Sc
     if key == "volatility":
         predicted = baselines.volatility_per_step(inp.high, inp.low, inp.open_interest)
     else:
-        predicted = baselines.bands_per_step(inp.high, inp.low, inp.close, inp.open_interest,
-                                             ref_w.leverage, ref_w.weights)
+        predicted = baselines.bands_per_step(inp.high, inp.low, inp.close, inp.open_interest, ref_w.leverage, ref_w.weights)
     s = _step_scores(predicted, frame.observed, frame.source, frame.held_out)
-    row = ScoreRow(key, label, "baseline", baselines.DESCRIPTIONS[key],
-                   spearman=s["spearman"], spearman_ci=s["spearman_ci"], top_decile=s["top_decile"],
-                   by_source=s["by_source"],
-                   predicted=predicted)
+    row = ScoreRow(
+        key,
+        label,
+        "baseline",
+        baselines.DESCRIPTIONS[key],
+        spearman=s["spearman"],
+        spearman_ci=s["spearman_ci"],
+        top_decile=s["top_decile"],
+        by_source=s["by_source"],
+        predicted=predicted,
+    )
     plan = frame.plan
     if plan is not None and len(plan.rows):
         if key == "volatility":
             values = baselines.volatility_rows(plan.rows, inp.high, inp.low, inp.close, inp.open_interest, plan.edges)
         else:
-            values = baselines.bands_rows(plan.rows, inp.close, inp.open_interest, plan.edges,
-                                          ref_w.leverage, ref_w.weights)
+            values = baselines.bands_rows(plan.rows, inp.close, inp.open_interest, plan.edges, ref_w.leverage, ref_w.weights)
         row.credits = map_credits(plan, inp.close, inp.records.price, values)
         row.bins = _bins_score(plan, inp, row.credits)
     return row

@@ -29,9 +29,9 @@ BASELINES = {
 }
 DESCRIPTIONS = {
     "volatility": "A step's liquidations are its high − low times the open interest at its start; on a price map, "
-                  "that value on every price within one step range of the last close.",
+    "that value on every price within one step range of the last close.",
     "bands": "Half of each leverage bucket's share of the last open interest at last close × (1 − 1/L), half at "
-             "× (1 + 1/L), for the reference buckets; a step realises the bands its range reaches.",
+    "× (1 + 1/L), for the reference buckets; a step realises the bands its range reaches.",
 }
 
 

@@ -25,8 +25,16 @@ from liqengine import MarketRun
 from .scores import TOP_FRACTION, top_k_credit
 
 __all__ = [
-    "LATTICE_RATIO", "WINDOW_RATIO", "HOUR_MS", "lattice_edges", "hour_rows", "record_credits",
-    "MapPlan", "map_plan", "model_rows", "map_credits",
+    "LATTICE_RATIO",
+    "WINDOW_RATIO",
+    "HOUR_MS",
+    "lattice_edges",
+    "hour_rows",
+    "record_credits",
+    "MapPlan",
+    "map_plan",
+    "model_rows",
+    "map_credits",
 ]
 
 LATTICE_RATIO = 1.0025
@@ -83,8 +91,9 @@ class MapPlan:
     unscorable: int  # records on scored steps with no map row in the hour before
 
 
-def map_plan(open_time: np.ndarray, step_ms: int, record_time: np.ndarray, scored_steps: np.ndarray,
-             edges: np.ndarray) -> MapPlan | None:
+def map_plan(
+    open_time: np.ndarray, step_ms: int, record_time: np.ndarray, scored_steps: np.ndarray, edges: np.ndarray
+) -> MapPlan | None:
     """Which records are scored (those in ``scored_steps``, a bool per step) and which rows their maps need."""
     if len(record_time) == 0:
         return None

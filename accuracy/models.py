@@ -22,7 +22,8 @@ class AccuracyReport(models.Model):
     held_out_steps = models.PositiveIntegerField()
     variant = models.CharField(max_length=32, help_text="The model variant the site's grids use.")
     best_variant = models.CharField(
-        max_length=32, blank=True,
+        max_length=32,
+        blank=True,
         help_text="A variant that beat the reference and both baselines on this market's held-out steps, if any.",
     )
     results = models.JSONField(help_text="Scores of every variant and baseline, the data used and the verdicts.")

@@ -117,8 +117,7 @@ def prepare(inp: ReadingsInput, settings: ReadingSettings) -> Prepared:
     edges = lattice(float(s.close[0]))
     if float(s.low.min()) <= edges[0] or float(s.high.max()) >= edges[-1]:
         raise ValueError(f"prices left the lattice (÷/× {LATTICE_SPAN:g} of the first close); split the period")
-    series = MarketSeries(s.high, s.low, s.close, s.open_interest, s.open_time,
-                          params=inp.params or ModelParams()).checked()
+    series = MarketSeries(s.high, s.low, s.close, s.open_interest, s.open_time, params=inp.params or ModelParams()).checked()
     run = MarketRun(series, edges)
     lg, sg = run.full_grid("long"), run.full_grid("short")
     rs = reading_series(lg, sg, edges, s.close, s.open_time, settings)
@@ -126,8 +125,7 @@ def prepare(inp: ReadingsInput, settings: ReadingSettings) -> Prepared:
     mp = np.full(len(s), np.nan)
     side = np.zeros(len(s), dtype=np.int8)
     for t in range(len(s)):
-        band = magnet_band(total[t], edges, float(s.close[t]), settings.magnet_pct, settings.big_share,
-                           settings.band_factor)
+        band = magnet_band(total[t], edges, float(s.close[t]), settings.magnet_pct, settings.big_share, settings.band_factor)
         if band is not None:
             mp[t] = band["price"]
             side[t] = 1 if band["price"] > s.close[t] else -1
@@ -136,8 +134,13 @@ def prepare(inp: ReadingsInput, settings: ReadingSettings) -> Prepared:
 
 def _rate(hits: int, n: int) -> dict:
     ci = wilson_interval(hits, n)
-    return {"events": int(n), "hits": int(hits), "rate": hits / n if n else None,
-            "low": ci[0] if ci else None, "high": ci[1] if ci else None}
+    return {
+        "events": int(n),
+        "hits": int(hits),
+        "rate": hits / n if n else None,
+        "low": ci[0] if ci else None,
+        "high": ci[1] if ci else None,
+    }
 
 
 def _verdict(reading: dict, baseline: dict) -> str:
@@ -165,7 +168,8 @@ def _spaced(candidates: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 def _parts(inp: ReadingsInput, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose outcome window [t+1, t+horizon] ends before the split (fit), and rows from the split on whose window fits (held out)."""
+    """Rows whose outcome window [t+1, t+horizon] ends before the split (fit), and rows from the split on
+    whose window fits (held out)."""
     n, stop = len(inp), inp.fit_stop
     t = np.arange(n)
     return t[t + horizon < stop], t[(t >= stop) & (t + horizon <= n - 1)]
@@ -182,6 +186,7 @@ def _windows(a: np.ndarray, horizon: int, fn) -> np.ndarray:
 
 
 # -- fakeout ------------------------------------------------------------------------
+
 
 def _fakeout_events(inp, prep, settings, lookback: int, horizon: int, rows: np.ndarray):
     s = inp.steps
@@ -209,13 +214,13 @@ def _fakeout(inp, prep, settings, p):
 
     def score(rows):
         thin, failed, is_up = _fakeout_events(inp, prep, settings, lookback, horizon, rows)
-        return (_rate(int((failed & thin).sum()), int(thin.sum())),
-                _rate(int((failed & ~thin).sum()), int((~thin).sum())), is_up)
+        return (_rate(int((failed & thin).sum()), int(thin.sum())), _rate(int((failed & ~thin).sum()), int((~thin).sum())), is_up)
 
     return score(fit_rows), score(held_rows)
 
 
 # -- volatility ---------------------------------------------------------------------
+
 
 def _volatility(inp, prep, settings, p):
     s = inp.steps
@@ -278,6 +283,7 @@ def _volatility(inp, prep, settings, p):
 
 # -- lean ---------------------------------------------------------------------------
 
+
 def _lean(inp, prep, settings, p):
     s = inp.steps
     wait = inp.hours(p["wait_hours"])
@@ -320,6 +326,7 @@ def _lean(inp, prep, settings, p):
 
 # -- magnet -------------------------------------------------------------------------
 
+
 def _magnet(inp, prep, settings, p):
     s = inp.steps
     horizon = inp.hours(p["horizon_hours"])
@@ -336,13 +343,17 @@ def _magnet(inp, prep, settings, p):
         hit = np.where(above, hi[rows] >= band, lo[rows] <= band)
         base = np.where(above, lo[rows] <= mirror, hi[rows] >= mirror)
         dist = np.abs(band / s.close[rows] - 1) * 100
-        return {"reading": _rate(int(hit.sum()), len(rows)), "baseline": _rate(int(base.sum()), len(rows)),
-                "median_distance_pct": float(np.median(dist)) if len(dist) else None}
+        return {
+            "reading": _rate(int(hit.sum()), len(rows)),
+            "baseline": _rate(int(base.sum()), len(rows)),
+            "median_distance_pct": float(np.median(dist)) if len(dist) else None,
+        }
 
     return score(fit_rows), score(held_rows)
 
 
 # -- the whole backtest ---------------------------------------------------------------
+
 
 def _fit_key(key: str, fit) -> float | None:
     """How well a candidate did on the fit part (None: too few events to say)."""
@@ -381,8 +392,12 @@ def _reading(key: str, inp: ReadingsInput, prep: Prepared, settings: ReadingSett
     out = {"key": key, "params": p, "fitted": fitted, "candidates": tried}
     if key == "fakeout":
         thin, dense, is_up = held
-        out |= {"reading": thin, "baseline": dense | {"label": "breakouts into dense zones"},
-                "breakouts": int(len(is_up)), "up": int(np.sum(is_up))}
+        out |= {
+            "reading": thin,
+            "baseline": dense | {"label": "breakouts into dense zones"},
+            "breakouts": int(len(is_up)),
+            "up": int(np.sum(is_up)),
+        }
     elif key == "volatility":
         out |= held | {"baseline": held["baseline"] | {"label": "the other steps"}}
     elif key == "lean":
@@ -405,8 +420,13 @@ def run_readings_backtest(inp: ReadingsInput, settings: ReadingSettings | None =
     ot = inp.steps.open_time
     return {
         "info": {
-            "steps": n, "step_ms": int(inp.step_ms), "start": int(ot[0]), "end": int(ot[-1]) + int(inp.step_ms),
-            "split": int(inp.split_time), "fit_steps": inp.fit_stop, "held_out_steps": n - inp.fit_stop,
+            "steps": n,
+            "step_ms": int(inp.step_ms),
+            "start": int(ot[0]),
+            "end": int(ot[-1]) + int(inp.step_ms),
+            "split": int(inp.split_time),
+            "fit_steps": inp.fit_stop,
+            "held_out_steps": n - inp.fit_stop,
             "liquidations": None if inp.liquidations is None else int(np.isfinite(inp.liquidations).sum()),
         },
         "settings": settings.to_dict(),

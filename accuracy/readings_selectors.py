@@ -34,16 +34,23 @@ def readings_sections(*, market_id: int) -> list[dict]:
         for key, reading in (report.results.get("readings") or {}).items():
             try:
                 b = reading["baseline"]
-                sections.append({
-                    "key": key, "title": TITLES[key], "claim": CLAIMS[key], "interval": report.interval,
-                    "sentence": hit_sentence(reading), "verdict": reading["verdict"],
-                    "verdict_words": VERDICT_WORDS[reading["verdict"]],
-                    "rate": rate_text(reading["reading"]),
-                    "baseline": "50 % (fixed)" if b.get("fixed") is not None else rate_text(b),
-                    "baseline_label": b.get("label", ""),
-                    "params": reading["params"], "fitted": reading["fitted"],
-                    "extra": _extra(reading),
-                })
+                sections.append(
+                    {
+                        "key": key,
+                        "title": TITLES[key],
+                        "claim": CLAIMS[key],
+                        "interval": report.interval,
+                        "sentence": hit_sentence(reading),
+                        "verdict": reading["verdict"],
+                        "verdict_words": VERDICT_WORDS[reading["verdict"]],
+                        "rate": rate_text(reading["reading"]),
+                        "baseline": "50 % (fixed)" if b.get("fixed") is not None else rate_text(b),
+                        "baseline_label": b.get("label", ""),
+                        "params": reading["params"],
+                        "fitted": reading["fitted"],
+                        "extra": _extra(reading),
+                    }
+                )
             except (KeyError, TypeError, ValueError):
                 continue
     return sections
@@ -58,7 +65,10 @@ def _extra(reading: dict) -> list[str]:
         liq = reading.get("liquidations")
         if liq:
             rho = liq.get("spearman")
-            out.append(f"Real liquidations recorded: rank correlation {'—' if rho is None else f'{rho:+.2f}'} over {liq['events']} windows.")
+            out.append(
+                f"Real liquidations recorded: rank correlation {'—' if rho is None else f'{rho:+.2f}'} "
+                f"over {liq['events']} windows."
+            )
     if reading["key"] == "lean":
         out.append(f"{reading.get('undecided', 0)} races were undecided (neither side reached in time, or both within one step).")
     return out

@@ -42,8 +42,9 @@ def _liquidations(market: Market, open_time: np.ndarray, step_ms: int) -> np.nda
     if not covered.any():
         return None
     out = np.where(covered, 0.0, np.nan)
-    rows = Liquidation.objects.filter(market=market, time__gte=from_ms(int(open_time[0])),
-                                      time__lt=from_ms(int(open_time[-1]) + step_ms)).values_list("time", "usd")
+    rows = Liquidation.objects.filter(
+        market=market, time__gte=from_ms(int(open_time[0])), time__lt=from_ms(int(open_time[-1]) + step_ms)
+    ).values_list("time", "usd")
     for t, amount in rows:
         i = int(np.searchsorted(open_time, to_ms(t), side="right")) - 1
         if 0 <= i < len(out) and covered[i]:
@@ -61,12 +62,14 @@ def readings_input(market: Market, interval: str, *, fit_share: float = FIT_SHAR
     start, end = int(steps.open_time[0]), int(steps.open_time[-1]) + step_ms
     # The split is a time, fixed by the period alone (never by the values in it).
     split = start + int(round(fit_share * (end - start)))
-    return ReadingsInput(steps, step_ms, split, params=model_params(market),
-                         liquidations=_liquidations(market, steps.open_time, step_ms))
+    return ReadingsInput(
+        steps, step_ms, split, params=model_params(market), liquidations=_liquidations(market, steps.open_time, step_ms)
+    )
 
 
-def market_readings_backtest(market_id: int, *, interval: str | None = None, fit_share: float = FIT_SHARE,
-                             store: bool = True) -> ReadingsRun:
+def market_readings_backtest(
+    market_id: int, *, interval: str | None = None, fit_share: float = FIT_SHARE, store: bool = True
+) -> ReadingsRun:
     """Backtest the four readings of one market and (by default) store the record; BacktestUnavailable without data."""
     market = Market.objects.select_related("exchange").get(pk=market_id)
     interval = interval or backtest_interval(market)
@@ -83,9 +86,15 @@ def market_readings_backtest(market_id: int, *, interval: str | None = None, fit
     if store:
         info = results["info"]
         with transaction.atomic():
-            report, _ = ReadingsReport.objects.update_or_create(market=market, interval=interval, defaults={
-                "computed_at": timezone.now(), "period_start": from_ms(info["start"]), "period_end": from_ms(info["end"]),
-                "split_at": from_ms(info["split"]), "results": results,
-            })
+            report, _ = ReadingsReport.objects.update_or_create(
+                market=market,
+                interval=interval,
+                defaults={
+                    "computed_at": timezone.now(),
+                    "period_start": from_ms(info["start"]),
+                    "period_end": from_ms(info["end"]),
+                    "split_at": from_ms(info["split"]),
+                    "results": results,
+                },
+            )
     return ReadingsRun(market, interval, results, report)
-

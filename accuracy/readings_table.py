@@ -12,7 +12,7 @@ TITLES = {
 }
 CLAIMS = {
     "fakeout": "A breakout into a thin zone (no dense cluster within the thin distance ahead) snaps back more often "
-               "than one into a dense cluster.",
+    "than one into a dense cluster.",
     "volatility": "When pressure near price is in its top decile, the next hours move more than usual.",
     "lean": "Price moves toward the side with more pending fuel near price first.",
     "magnet": "Price travels to the nearest big band more often than to a level as far on the other side.",
@@ -44,16 +44,24 @@ def hit_sentence(reading: dict) -> str:
     """What was measured for one reading, in one sentence (held-out events only)."""
     key, p, r, b = reading["key"], reading["params"], reading["reading"], reading["baseline"]
     if key == "fakeout":
-        return (f"Breakouts (beyond the last {p['lookback_hours']:g} h) into a thin zone failed within "
-                f"{p['horizon_hours']:g} h {rate_text(r)} times; into a dense zone {rate_text(b)}.")
+        return (
+            f"Breakouts (beyond the last {p['lookback_hours']:g} h) into a thin zone failed within "
+            f"{p['horizon_hours']:g} h {rate_text(r)} times; into a dense zone {rate_text(b)}."
+        )
     if key == "volatility":
-        return (f"After high pressure the next {p['horizon_hours']:g} h moved more than usual {rate_text(r)} times; "
-                f"after the other steps {rate_text(b)}.")
+        return (
+            f"After high pressure the next {p['horizon_hours']:g} h moved more than usual {rate_text(r)} times; "
+            f"after the other steps {rate_text(b)}."
+        )
     if key == "lean":
-        return (f"Price moved {p['move_pct']:g} % toward the heavier side first (within {p['wait_hours']:g} h) "
-                f"{rate_text(r)} times, against 50 % by chance.")
-    return (f"Price reached the nearest big band within {p['horizon_hours']:g} h {rate_text(r)} times; "
-            f"a level as far on the other side {rate_text(b)}.")
+        return (
+            f"Price moved {p['move_pct']:g} % toward the heavier side first (within {p['wait_hours']:g} h) "
+            f"{rate_text(r)} times, against 50 % by chance."
+        )
+    return (
+        f"Price reached the nearest big band within {p['horizon_hours']:g} h {rate_text(r)} times; "
+        f"a level as far on the other side {rate_text(b)}."
+    )
 
 
 def short_record(reading: dict | None) -> str:
@@ -74,25 +82,38 @@ def text_table(results: dict) -> str:
         b = reading["baseline"]
         base = "50 % (fixed)" if b.get("fixed") is not None else rate_text(b)
         params = ", ".join(f"{k}={v:g}" for k, v in reading["params"].items())
-        rows.append([TITLES[key], rate_text(reading["reading"]), base, VERDICT_WORDS[reading["verdict"]].split(" (")[0],
-                     params + ("" if reading["fitted"] else " (default: too few fit events)")])
+        rows.append(
+            [
+                TITLES[key],
+                rate_text(reading["reading"]),
+                base,
+                VERDICT_WORDS[reading["verdict"]].split(" (")[0],
+                params + ("" if reading["fitted"] else " (default: too few fit events)"),
+            ]
+        )
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *rows]]
     vol = results["readings"].get("volatility", {})
     extra = []
     if vol:
         naive = vol.get("naive")
-        extra.append(f"  volatility: rank correlation of pressure with the next range {_num(vol.get('spearman_range'))}; "
-                     f"naive 'recent range in its top decile' flag: {rate_text(naive)}")
+        extra.append(
+            f"  volatility: rank correlation of pressure with the next range {_num(vol.get('spearman_range'))}; "
+            f"naive 'recent range in its top decile' flag: {rate_text(naive)}"
+        )
         liq = vol.get("liquidations")
         if liq:
-            extra.append(f"  volatility: real liquidations in the next hours, mean after high pressure "
-                         f"{usd(liq['mean_top'])} vs {usd(liq['mean_rest'])} otherwise; rank correlation "
-                         f"{_num(liq['spearman'])} over {liq['events']} windows")
+            extra.append(
+                f"  volatility: real liquidations in the next hours, mean after high pressure "
+                f"{usd(liq['mean_top'])} vs {usd(liq['mean_rest'])} otherwise; rank correlation "
+                f"{_num(liq['spearman'])} over {liq['events']} windows"
+            )
     lean = results["readings"].get("lean")
     if lean:
-        extra.append(f"  lean: {lean.get('undecided', 0)} races undecided (neither side reached, or both in one step); "
-                     f"down first {rate_text(lean.get('down_first'))} of all decided races")
+        extra.append(
+            f"  lean: {lean.get('undecided', 0)} races undecided (neither side reached, or both in one step); "
+            f"down first {rate_text(lean.get('down_first'))} of all decided races"
+        )
     return "\n".join(lines + extra)
 
 
@@ -101,11 +122,15 @@ def _num(x) -> str:
 
 
 def markdown_table(results: dict) -> str:
-    out = ["| reading | hit rate [95 %] | baseline [95 %] | verdict | parameters (fitted on the first part) |",
-           "|---|---|---|---|---|"]
+    out = [
+        "| reading | hit rate [95 %] | baseline [95 %] | verdict | parameters (fitted on the first part) |",
+        "|---|---|---|---|---|",
+    ]
     for key, reading in results["readings"].items():
         b = reading["baseline"]
         base = "50 % (fixed)" if b.get("fixed") is not None else f"{rate_text(b)} ({b.get('label', '')})"
         params = ", ".join(f"{k}={v:g}" for k, v in reading["params"].items())
-        out.append(f"| {TITLES[key]} | {rate_text(reading['reading'])} | {base} | {VERDICT_WORDS[reading['verdict']]} | {params} |")
+        out.append(
+            f"| {TITLES[key]} | {rate_text(reading['reading'])} | {base} | {VERDICT_WORDS[reading['verdict']]} | {params} |"
+        )
     return "\n".join(out)

@@ -39,8 +39,13 @@ def _params_text(row: dict) -> str:
     if lev:
         buckets = ", ".join(f"{x:g}× {100 * w:.0f} %" for x, w in zip(lev["leverage"], lev["weights"]))
         parts.append(f"leverage {buckets}")
-    parts.append({"fixed": "long share 50 %", "long_short": "long share from the account ratio",
-                  "taker": "long share from taker volume"}.get(p.get("long_share"), ""))
+    parts.append(
+        {
+            "fixed": "long share 50 %",
+            "long_short": "long share from the account ratio",
+            "taker": "long share from taker volume",
+        }.get(p.get("long_share"), "")
+    )
     if p.get("intrabar"):
         parts.append(f"intrabar order from {p.get('intrabar_source')}")
     if p.get("half_life_hours"):
@@ -60,12 +65,22 @@ def row_views(results: dict) -> list[RowView]:
         if verdict:
             for other, beat in verdict["versus"].items():
                 versus.append((labels.get(other, other), {True: "yes", False: "no", None: "—"}[beat]))
-        out.append(RowView(
-            key=r["key"], label=r["label"], kind=r["kind"], description=r.get("description", ""),
-            spearman=num(r["spearman"]), spearman_ci=ci(r.get("spearman_ci")).strip(), top_decile=pct(r["top_decile"]),
-            bins=bins_cell(r), skipped=r["skipped"], is_site_variant=r["key"] == site, versus=versus,
-            params=_params_text(r),
-        ))
+        out.append(
+            RowView(
+                key=r["key"],
+                label=r["label"],
+                kind=r["kind"],
+                description=r.get("description", ""),
+                spearman=num(r["spearman"]),
+                spearman_ci=ci(r.get("spearman_ci")).strip(),
+                top_decile=pct(r["top_decile"]),
+                bins=bins_cell(r),
+                skipped=r["skipped"],
+                is_site_variant=r["key"] == site,
+                versus=versus,
+                params=_params_text(r),
+            )
+        )
     return out
 
 
@@ -103,8 +118,10 @@ def report_sentences(results: dict) -> list[str]:
         verdict = results.get("verdicts", {}).get(site["key"], {}).get("versus", {})
         lost = [BASELINES[k].split(" (")[0].lower() for k, v in verdict.items() if v is False and k in BASELINES]
         if lost:
-            out.append(f"So here the map does not beat the {' nor the '.join(lost)} on every score: "
-                       "on this period it adds little to knowing how much the price moved.")
+            out.append(
+                f"So here the map does not beat the {' nor the '.join(lost)} on every score: "
+                "on this period it adds little to knowing how much the price moved."
+            )
         elif verdict:
             out.append("Here the map beats both naive baselines on every score.")
     if site and site.get("bins"):
@@ -114,13 +131,16 @@ def report_sentences(results: dict) -> list[str]:
             f"{b['records']} records) happened at prices the map had among its brightest 10 % of bins in the hour before."
         )
     else:
-        out.append("Prices: no liquidation records were collected in the scored steps, so whether the map puts "
-                   "levels at the right prices is not tested here; the step scores only test when, not where.")
-    best = results.get("best_variant") or next(
-        (k for k, v in results.get("verdicts", {}).items() if v.get("beats_all")), "")
+        out.append(
+            "Prices: no liquidation records were collected in the scored steps, so whether the map puts "
+            "levels at the right prices is not tested here; the step scores only test when, not where."
+        )
+    best = results.get("best_variant") or next((k for k, v in results.get("verdicts", {}).items() if v.get("beats_all")), "")
     if best:
-        out.append(f"The variant “{rows[best]['label']}” beat the reference and both baselines on this market; it "
-                   "becomes the site's default only if it does so on every real data set.")
+        out.append(
+            f"The variant “{rows[best]['label']}” beat the reference and both baselines on this market; it "
+            "becomes the site's default only if it does so on every real data set."
+        )
     return out
 
 

@@ -33,8 +33,13 @@ class ReportView:
 def report_view(report: AccuracyReport) -> ReportView:
     try:
         results = dict(report.results) | {"best_variant": report.best_variant}
-        return ReportView(report, describe_period(results), row_views(results), report_sentences(results),
-                          results.get("site_variant", {}).get("params", {}))
+        return ReportView(
+            report,
+            describe_period(results),
+            row_views(results),
+            report_sentences(results),
+            results.get("site_variant", {}).get("params", {}),
+        )
     except (KeyError, TypeError, ValueError, AttributeError):
         # A report written by another version: the page says so instead of failing; the next run replaces it.
         return ReportView(report, "", [], [], {}, unreadable=True)
@@ -57,8 +62,17 @@ def accuracy_summary() -> tuple[list[tuple[AccuracyReport, dict]], list[Market]]
     for r in reports:
         stored = r.results.get("rows", []) if isinstance(r.results, dict) else []
         rows = {row["key"]: row for row in stored if isinstance(row, dict) and "key" in row}
-        lines.append((r, {"site": rows.get(r.variant), "volatility": rows.get("volatility"), "bands": rows.get("bands"),
-                          "best": rows.get(r.best_variant) if r.best_variant else None}))
+        lines.append(
+            (
+                r,
+                {
+                    "site": rows.get(r.variant),
+                    "volatility": rows.get("volatility"),
+                    "bands": rows.get("bands"),
+                    "best": rows.get(r.best_variant) if r.best_variant else None,
+                },
+            )
+        )
     with_report = {r.market_id for r in reports}
     missing = [m for m in Market.objects.select_related("exchange").order_by("symbol") if m.pk not in with_report]
     return lines, missing

@@ -83,19 +83,32 @@ def _fine_candles(market: Market, interval: str, start: datetime, end: datetime)
     step = INTERVAL_SECONDS[interval]
     finer = [i for i in market.ordered_intervals if INTERVAL_SECONDS[i] < step and step % INTERVAL_SECONDS[i] == 0]
     for fine in finer:
-        rows = list(Candle.objects.filter(market=market, interval=fine, time__gte=start, time__lt=end)
-                    .order_by("time").values_list("time", "open", "high", "low", "close"))
+        rows = list(
+            Candle.objects.filter(market=market, interval=fine, time__gte=start, time__lt=end)
+            .order_by("time")
+            .values_list("time", "open", "high", "low", "close")
+        )
         if rows:
             times, o, h, lo, c = zip(*rows, strict=True)
-            return FineCandles(np.array([to_ms(t) for t in times], dtype=np.int64), np.asarray(o, dtype=np.float64),
-                               np.asarray(h, dtype=np.float64), np.asarray(lo, dtype=np.float64),
-                               np.asarray(c, dtype=np.float64), interval=fine)
+            return FineCandles(
+                np.array([to_ms(t) for t in times], dtype=np.int64),
+                np.asarray(o, dtype=np.float64),
+                np.asarray(h, dtype=np.float64),
+                np.asarray(lo, dtype=np.float64),
+                np.asarray(c, dtype=np.float64),
+                interval=fine,
+            )
     return None
 
 
 def backtest_input(
-    market: Market, interval: str, *, start: datetime | None = None, end: datetime | None = None,
-    fit_share: float = FIT_SHARE, now: datetime | None = None,
+    market: Market,
+    interval: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    fit_share: float = FIT_SHARE,
+    now: datetime | None = None,
 ) -> BacktestInput:
     """Everything the backtest needs for one market and interval, as arrays."""
     if not 0 < fit_share < 1:
@@ -110,7 +123,9 @@ def backtest_input(
     start_ms = to_ms(start) if start is not None else end_ms - PERIOD_DAYS * 86_400_000
     steps = steps.window((steps.open_time >= start_ms) & (steps.open_time + step_ms <= end_ms))
     if len(steps) < 4:
-        raise BacktestUnavailable(f"{market.symbol} has {len(steps)} {interval} step(s) with open interest in the period; 4 or more are needed")
+        raise BacktestUnavailable(
+            f"{market.symbol} has {len(steps)} {interval} step(s) with open interest in the period; 4 or more are needed"
+        )
     start_ms = max(start_ms, int(steps.open_time[0]))
     end_ms = int(steps.open_time[-1]) + step_ms
     # The split is a time, fixed by the period alone (never by the values in it).
@@ -123,9 +138,14 @@ def backtest_input(
         np.array([u for _, _, u in triples], dtype=np.float64),
     )
     return BacktestInput(
-        steps=steps, step_ms=step_ms, split_time=split_ms,
-        covered=covered_mask(market=market, starts=steps.open_time, ends=steps.open_time + step_ms, now=now), records=recs, params=model_params(market),
-        exchange_mix=exchange_mix(market), fine=_fine_candles(market, interval, from_ms(start_ms), from_ms(end_ms)),
+        steps=steps,
+        step_ms=step_ms,
+        split_time=split_ms,
+        covered=covered_mask(market=market, starts=steps.open_time, ends=steps.open_time + step_ms, now=now),
+        records=recs,
+        params=model_params(market),
+        exchange_mix=exchange_mix(market),
+        fine=_fine_candles(market, interval, from_ms(start_ms), from_ms(end_ms)),
     )
 
 
@@ -140,15 +160,23 @@ def _best_variant(result: BacktestResult) -> str:
 def _site_params(market: Market) -> dict:
     params = model_params(market)
     return {
-        "leverage": list(params.leverage), "weights": list(params.weights), "long_share": "fixed 50 %",
+        "leverage": list(params.leverage),
+        "weights": list(params.weights),
+        "long_share": "fixed 50 %",
         "formula": {"contract": params.formula.contract, "maintenance_basis": params.formula.maintenance_basis},
         "tiers": bool(market.margin_tiers),
     }
 
 
 def market_backtest(
-    market_id: int, *, interval: str | None = None, start: datetime | None = None, end: datetime | None = None,
-    fit_share: float = FIT_SHARE, progress: Progress | None = None, store: bool = True,
+    market_id: int,
+    *,
+    interval: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    fit_share: float = FIT_SHARE,
+    progress: Progress | None = None,
+    store: bool = True,
 ) -> BacktestRun:
     """Backtest one market and (by default) store its report; raises BacktestUnavailable without data."""
     market = Market.objects.select_related("exchange").get(pk=market_id)
@@ -163,8 +191,12 @@ def market_backtest(
     if store:
         info = result.info
         results = result.to_dict() | {
-            "market": {"id": market.pk, "symbol": market.symbol, "exchange": market.exchange.plugin,
-                       "origin": exchange_origin(market)},
+            "market": {
+                "id": market.pk,
+                "symbol": market.symbol,
+                "exchange": market.exchange.plugin,
+                "origin": exchange_origin(market),
+            },
             "interval": interval,
             "site_variant": {"key": SITE_DEFAULT, "params": _site_params(market)},
         }
@@ -187,7 +219,5 @@ def due_market_ids(*, every: timedelta, now: datetime | None = None) -> list[int
     """Active markets whose newest report is older than ``every`` (or missing)."""
     now = now or timezone.now()
     markets = Market.objects.filter(active=True, exchange__enabled=True).values_list("pk", flat=True)
-    fresh = set(
-        AccuracyReport.objects.filter(computed_at__gt=now - every).values_list("market_id", flat=True)
-    )
+    fresh = set(AccuracyReport.objects.filter(computed_at__gt=now - every).values_list("market_id", flat=True))
     return [pk for pk in markets if pk not in fresh]

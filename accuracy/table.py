@@ -43,9 +43,11 @@ def bins_cell(row: dict) -> str:
 def describe_period(results: dict) -> str:
     info = results["info"]
     src = info["held_out_sources"]
-    return (f"{utc(info['start'])} → {utc(info['end'])} UTC; fit on {info['fit_steps']} steps before "
-            f"{utc(info['split'])}, scored on {info['held_out_steps']} held-out steps "
-            f"({src.get('liquidations', 0)} with liquidation records, {src.get('oi_drop', 0)} with the OI drop)")
+    return (
+        f"{utc(info['start'])} → {utc(info['end'])} UTC; fit on {info['fit_steps']} steps before "
+        f"{utc(info['split'])}, scored on {info['held_out_steps']} held-out steps "
+        f"({src.get('liquidations', 0)} with liquidation records, {src.get('oi_drop', 0)} with the OI drop)"
+    )
 
 
 def text_table(results: dict) -> str:
@@ -57,21 +59,33 @@ def text_table(results: dict) -> str:
         if r["skipped"]:
             skipped.append(f"{label}: not scored, {r['skipped']}")
             continue
-        scored.append([label, num(r["spearman"]) + ci(r.get("spearman_ci")), pct(r["top_decile"]), bins_cell(r),
-                       *verdict_cells(results, r["key"])])
+        scored.append(
+            [
+                label,
+                num(r["spearman"]) + ci(r.get("spearman_ci")),
+                pct(r["top_decile"]),
+                bins_cell(r),
+                *verdict_cells(results, r["key"]),
+            ]
+        )
     widths = [max(len(row[i]) for row in [head, *scored]) for i in range(len(head))]
     out = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *scored]]
     return "\n".join(out + skipped)
 
 
 def markdown_table(results: dict) -> str:
-    head = "| variant / baseline | Spearman [95 % CI] | top-decile steps | liq. USD in top-decile bins | beats reference | beats volatility | beats bands |"
+    head = (
+        "| variant / baseline | Spearman [95 % CI] | top-decile steps | liq. USD in top-decile bins "
+        "| beats reference | beats volatility | beats bands |"
+    )
     out = [head, "|---|---|---|---|---|---|---|"]
     for r in results["rows"]:
         if r["skipped"]:
             out.append(f"| {r['label']} | not scored: {r['skipped']} | | | | | |")
             continue
         cells = verdict_cells(results, r["key"])
-        out.append(f"| {r['label']} | {num(r['spearman'])}{ci(r.get('spearman_ci'))} | {pct(r['top_decile'])} | "
-                   f"{bins_cell(r)} | {' | '.join(c or '—' for c in cells)} |")
+        out.append(
+            f"| {r['label']} | {num(r['spearman'])}{ci(r.get('spearman_ci'))} | {pct(r['top_decile'])} | "
+            f"{bins_cell(r)} | {' | '.join(c or '—' for c in cells)} |"
+        )
     return "\n".join(out)

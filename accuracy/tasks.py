@@ -28,8 +28,10 @@ def backtest_market(market_id: int) -> str:
         verdicts = ", ".join(f"{k}: {r['verdict']}" for k, r in readings.results["readings"].items())
     except BacktestUnavailable as error:
         verdicts = f"readings not scored ({error})"
-    return (f"{run.market.symbol} {run.interval}: {run.result.info['held_out_steps']} steps scored; "
-            f"best variant: {best or 'none'}; {verdicts}")
+    return (
+        f"{run.market.symbol} {run.interval}: {run.result.info['held_out_steps']} steps scored; "
+        f"best variant: {best or 'none'}; {verdicts}"
+    )
 
 
 @shared_task

@@ -37,8 +37,11 @@ class Mix:
     source: str = ""
 
     def to_dict(self) -> dict:
-        return {"leverage": [float(x) for x in self.leverage], "weights": [round(float(w), 6) for w in self.weights],
-                "source": self.source}
+        return {
+            "leverage": [float(x) for x in self.leverage],
+            "weights": [round(float(w), 6) for w in self.weights],
+            "source": self.source,
+        }
 
 
 REFERENCE_MIX = Mix(DEFAULT_LEVERAGE, DEFAULT_WEIGHTS, "the model page's reference buckets")
@@ -81,31 +84,51 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("reference", "Reference rules",
-            "The model page's rules: 50 % of new positions long, leverage 5/10/25/50/100× with 10/25/30/20/15 % of them."),
-    Variant("long_short", "Long share from the long/short account ratio",
-            "The share of new positions that are long is the exchange's published share of long accounts at that step.",
-            long_share="long_short"),
-    Variant("taker", "Long share from taker buy/sell volume",
-            "The share of new positions that are long is the share of the step's volume bought by takers.",
-            long_share="taker"),
-    Variant("mix_exchange", "Leverage mix of the exchange",
-            "Leverage buckets and weights written down for this exchange from its published defaults (an assumption).",
-            mix="exchange"),
-    Variant("mix_fitted", "Leverage mix fitted on the first part",
-            "Weights of the 5/10/25/50/100× buckets chosen (25 % steps) to best rank the first part's observed steps.",
-            mix="fitted"),
-    Variant("intrabar", "Intrabar crossing order",
-            "Positions opened during a candle are liquidated in that candle by the extreme that came after them "
-            "(order from finer candles when stored, else from the candle's direction).",
-            intrabar=True),
-    Variant("ageing", "Ageing of untouched levels",
-            "Every pending level loses half its size per half-life (6 h … 8 days, chosen on the first part).",
-            ageing="fitted"),
+    Variant(
+        "reference",
+        "Reference rules",
+        "The model page's rules: 50 % of new positions long, leverage 5/10/25/50/100× with 10/25/30/20/15 % of them.",
+    ),
+    Variant(
+        "long_short",
+        "Long share from the long/short account ratio",
+        "The share of new positions that are long is the exchange's published share of long accounts at that step.",
+        long_share="long_short",
+    ),
+    Variant(
+        "taker",
+        "Long share from taker buy/sell volume",
+        "The share of new positions that are long is the share of the step's volume bought by takers.",
+        long_share="taker",
+    ),
+    Variant(
+        "mix_exchange",
+        "Leverage mix of the exchange",
+        "Leverage buckets and weights written down for this exchange from its published defaults (an assumption).",
+        mix="exchange",
+    ),
+    Variant(
+        "mix_fitted",
+        "Leverage mix fitted on the first part",
+        "Weights of the 5/10/25/50/100× buckets chosen (25 % steps) to best rank the first part's observed steps.",
+        mix="fitted",
+    ),
+    Variant(
+        "intrabar",
+        "Intrabar crossing order",
+        "Positions opened during a candle are liquidated in that candle by the extreme that came after them "
+        "(order from finer candles when stored, else from the candle's direction).",
+        intrabar=True,
+    ),
+    Variant(
+        "ageing",
+        "Ageing of untouched levels",
+        "Every pending level loses half its size per half-life (6 h … 8 days, chosen on the first part).",
+        ageing="fitted",
+    ),
 )
 # The variant the site's stored grids use today (grids/computation.py).
 SITE_DEFAULT = "reference"
-
 
 
 def mix_candidates(exchange_mix: Mix | None) -> list[Mix]:

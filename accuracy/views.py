@@ -17,10 +17,17 @@ def market_accuracy_page(request, market_id: int):
     market, reports = market_accuracy(market_id=market_id)
     if market is None:
         return render(request, "accuracy/accuracy_missing.html", {"market_id": market_id}, status=404)
-    return render(request, "accuracy/accuracy.html", {
-        "market": market, "reports": reports, "limits": LIMITS, "variants": VARIANTS,
-        "readings": readings_sections(market_id=market_id),
-    })
+    return render(
+        request,
+        "accuracy/accuracy.html",
+        {
+            "market": market,
+            "reports": reports,
+            "limits": LIMITS,
+            "variants": VARIANTS,
+            "readings": readings_sections(market_id=market_id),
+        },
+    )
 
 
 @require_GET
@@ -28,17 +35,26 @@ def accuracy_summary_page(request):
     lines, missing = accuracy_summary()
     rows = []
     for report, parts in lines:
+
         def score(part, name, fmt, parts=parts):
             row = parts.get(part) or {}
             return fmt(row.get(name) if isinstance(row.get(name), (int, float)) else None)
 
         best = parts.get("best") or {}
-        rows.append({
-            "report": report,
-            "site_spearman": score("site", "spearman", num), "site_top": score("site", "top_decile", pct),
-            "vol_spearman": score("volatility", "spearman", num), "vol_top": score("volatility", "top_decile", pct),
-            "bands_spearman": score("bands", "spearman", num), "bands_top": score("bands", "top_decile", pct),
-            "best": best.get("label", report.best_variant),
-        })
-    return render(request, "accuracy/accuracy_summary.html", {"rows": rows, "missing": missing, "limits": LIMITS,
-                                                              "readings_rows": readings_summary()})
+        rows.append(
+            {
+                "report": report,
+                "site_spearman": score("site", "spearman", num),
+                "site_top": score("site", "top_decile", pct),
+                "vol_spearman": score("volatility", "spearman", num),
+                "vol_top": score("volatility", "top_decile", pct),
+                "bands_spearman": score("bands", "spearman", num),
+                "bands_top": score("bands", "top_decile", pct),
+                "best": best.get("label", report.best_variant),
+            }
+        )
+    return render(
+        request,
+        "accuracy/accuracy_summary.html",
+        {"rows": rows, "missing": missing, "limits": LIMITS, "readings_rows": readings_summary()},
+    )

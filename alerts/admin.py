@@ -23,7 +23,18 @@ class AlertAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "to", "subject", "status", "attempts", "sent_at")
     list_filter = ("status", "kind")
-    fields = ("kind", "to", "subject", "status", "attempts", "last_error", "created_at", "claimed_at", "next_attempt_at", "sent_at")
+    fields = (
+        "kind",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "claimed_at",
+        "next_attempt_at",
+        "sent_at",
+    )
     readonly_fields = fields
 
 

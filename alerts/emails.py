@@ -17,9 +17,14 @@ from liqsite.outbox.services import outbox_message_queue
 def alert_email_context(*, alert: Alert, rule: AlertRule) -> dict:
     unsubscribe_url = absolute(reverse("alerts:unsubscribe", args=[unsubscribe_token(rule)]))
     return {
-        "alert": alert, "rule": rule, "d": alert.details, "band": alert.details.get("band"),
-        "oi_change": alert.details.get("oi_change"), "unsubscribe_url": unsubscribe_url,
-        "rules_url": absolute(reverse("alerts:rule_list")), "log_url": absolute(reverse("alerts:log")),
+        "alert": alert,
+        "rule": rule,
+        "d": alert.details,
+        "band": alert.details.get("band"),
+        "oi_change": alert.details.get("oi_change"),
+        "unsubscribe_url": unsubscribe_url,
+        "rules_url": absolute(reverse("alerts:rule_list")),
+        "log_url": absolute(reverse("alerts:log")),
         "readings": readings_sentences({"readings": alert.details.get("readings")}),
         "pressure": alert.details.get("pressure"),
     }

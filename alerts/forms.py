@@ -49,14 +49,29 @@ class RuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
         fields = [
-            "kind", "interval", "side", "within_pct", "min_usd", "require_strong", "min_persistence_hours",
-            "oi_direction", "oi_change_pct", "oi_hours", "pressure_pct", "cooldown_minutes",
+            "kind",
+            "interval",
+            "side",
+            "within_pct",
+            "min_usd",
+            "require_strong",
+            "min_persistence_hours",
+            "oi_direction",
+            "oi_change_pct",
+            "oi_hours",
+            "pressure_pct",
+            "cooldown_minutes",
         ]
         labels = {
-            "within_pct": "Within (% of price)", "min_usd": "Worth at least (USD)",
-            "require_strong": 'Only "strong build-up"', "min_persistence_hours": "Standing at least (hours)",
-            "oi_direction": "OI moves", "oi_change_pct": "By at least (%)", "oi_hours": "Over (hours)",
-            "cooldown_minutes": "Cooldown (minutes)", "interval": "Grid interval",
+            "within_pct": "Within (% of price)",
+            "min_usd": "Worth at least (USD)",
+            "require_strong": 'Only "strong build-up"',
+            "min_persistence_hours": "Standing at least (hours)",
+            "oi_direction": "OI moves",
+            "oi_change_pct": "By at least (%)",
+            "oi_hours": "Over (hours)",
+            "cooldown_minutes": "Cooldown (minutes)",
+            "interval": "Grid interval",
             "pressure_pct": "Pressure within",
         }
         help_texts = {
@@ -128,4 +143,6 @@ class RuleForm(forms.ModelForm):
         if intervals:
             self.add_error("interval", f"{target.title} has no {interval} grid; it has {', '.join(intervals)}.")
         else:
-            self.add_error("interval", f"{target.title} has no grid yet; choose \"Finest computed\" to watch the first one computed.")
+            self.add_error(
+                "interval", f'{target.title} has no grid yet; choose "Finest computed" to watch the first one computed.'
+            )

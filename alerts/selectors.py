@@ -69,16 +69,18 @@ def watchlist_rows(*, user) -> list[WatchlistRow]:
         else:
             found = [prices[m.pk] for m in coin_markets if m.base == item.coin and m.pk in prices]
             last = max(found, key=lambda p: p.time, default=None)
-        rows.append(WatchlistRow(
-            item=item,
-            price=last.close if last else analysis.get("close"),
-            price_time=last.time if last else None,
-            oi_change=oi.latest_change(series, 24),
-            grid=grid,
-            above=largest_band(analysis, "above") if grid else None,
-            below=largest_band(analysis, "below") if grid else None,
-            heatmap_url=heatmap_path(item.target, interval=grid.interval if grid else ""),
-        ))
+        rows.append(
+            WatchlistRow(
+                item=item,
+                price=last.close if last else analysis.get("close"),
+                price_time=last.time if last else None,
+                oi_change=oi.latest_change(series, 24),
+                grid=grid,
+                above=largest_band(analysis, "above") if grid else None,
+                below=largest_band(analysis, "below") if grid else None,
+                heatmap_url=heatmap_path(item.target, interval=grid.interval if grid else ""),
+            )
+        )
     return rows
 
 

@@ -32,6 +32,7 @@ from liqsite.htmx import PARTIAL_VARY, wants_partial
 
 # --- Watchlist ----------------------------------------------------------------
 
+
 def _watchlist_page(request, form=None):
     context = {"rows": watchlist_rows(user=request.user), "form": form or WatchlistAddForm()}
     return render(request, "alerts/watchlist.html#watchlist" if wants_partial(request) else "alerts/watchlist.html", context)
@@ -82,10 +83,14 @@ def watchlist_move(request, pk: int):
 
 # --- Alert rules --------------------------------------------------------------
 
+
 def _rules_page(request, form: RuleForm, *, part: str = "", status: int = 200, **extra):
     context = {
-        "rules": rule_list(user=request.user), "form": form, "editing": form.instance.pk,
-        "email_confirmed": email_confirmed(user=request.user), **extra,
+        "rules": rule_list(user=request.user),
+        "form": form,
+        "editing": form.instance.pk,
+        "email_confirmed": email_confirmed(user=request.user),
+        **extra,
     }
     template = f"alerts/rules.html#{part}" if part and wants_partial(request) else "alerts/rules.html"
     return render(request, template, context, status=status)
@@ -139,14 +144,16 @@ def rule_edit(request, pk: int):
     rule = get_object_or_404(rule_list(user=request.user), pk=pk)
     if request.method == "GET":
         return _rules_page(request, RuleForm(instance=rule), part="rule-form")
-    return _rule_form_post(request, RuleForm(request.POST, instance=rule), lambda data: rule_services.rule_update(rule=rule, data=data))
+    return _rule_form_post(
+        request, RuleForm(request.POST, instance=rule), lambda data: rule_services.rule_update(rule=rule, data=data)
+    )
 
 
 @login_required
 @require_GET
 @vary_on_headers(*PARTIAL_VARY)
 def rule_check_view(request, pk: int):
-    """"Check now": what the rule would say on the current map. A dry run: no alert row, no email."""
+    """ "Check now": what the rule would say on the current map. A dry run: no alert row, no email."""
     rule = get_object_or_404(rule_list(user=request.user), pk=pk)
     return _rules_page(request, RuleForm(), part="rule-check", check=rule_check(rule), checked_rule=rule)
 
@@ -176,6 +183,7 @@ def rule_pause(request, pk: int):
 
 # --- Alert log ----------------------------------------------------------------
 
+
 @login_required
 @require_GET
 @vary_on_headers(*PARTIAL_VARY)
@@ -185,6 +193,7 @@ def log(request):
 
 
 # --- One-click unsubscribe ----------------------------------------------------
+
 
 # Mail clients send the one-click unsubscribe (RFC 8058) as a POST straight from
 # the message, with no session and no CSRF token, so this view must be exempt

@@ -91,10 +91,14 @@ def load_sample() -> None:
         for symbol, intervals in SAMPLE_MARKETS.items():
             instrument = plugin.instrument(symbol)
             Market.objects.get_or_create(
-                exchange=exchange, symbol=symbol,
+                exchange=exchange,
+                symbol=symbol,
                 defaults={
-                    "base": instrument.base, "quote": instrument.quote, "contract_type": instrument.contract_type,
-                    "contract_size": instrument.contract_size, "tick_size": instrument.tick_size,
+                    "base": instrument.base,
+                    "quote": instrument.quote,
+                    "contract_type": instrument.contract_type,
+                    "contract_size": instrument.contract_size,
+                    "tick_size": instrument.tick_size,
                     "intervals": intervals,
                 },
             )
@@ -118,6 +122,7 @@ def recompute(per_grid: list | None = None) -> list:
     GridSnapshot.objects.update(input_digest="")
     store = computation._store
     if per_grid is not None:
+
         def timed_store(**kwargs):
             t0 = time.perf_counter()
             outcome = store(**kwargs)
@@ -174,8 +179,14 @@ def blob_sizes() -> list[tuple[str, int, int, int]]:
 
     rows = []
     for s in GridSnapshot.objects.order_by("market_id", "coin", "interval", "long_share_method"):
-        rows.append((f"{s.market.symbol if s.market_id else s.coin} {s.interval} {s.long_share_method}", s.steps,
-                     len(bytes(s.arrays)), len(bytes(s.layers))))
+        rows.append(
+            (
+                f"{s.market.symbol if s.market_id else s.coin} {s.interval} {s.long_share_method}",
+                s.steps,
+                len(bytes(s.arrays)),
+                len(bytes(s.layers)),
+            )
+        )
     return rows
 
 
@@ -253,8 +264,10 @@ def render(repeat, grids, stored, recompute_s, engine, profiled_total, stages, s
         "|---|---|---|",
     ]
     for label, seconds in stages:
-        lines.append(f"| {label.strip() if not label.startswith('  ') else '↳ ' + label.strip()} "
-                     f"| {seconds:.2f} s | {100 * seconds / profiled_total:.0f} % |")
+        lines.append(
+            f"| {label.strip() if not label.startswith('  ') else '↳ ' + label.strip()} "
+            f"| {seconds:.2f} s | {100 * seconds / profiled_total:.0f} % |"
+        )
     # Cost per grid against its steps, over the timed passes (median per grid).
     by_grid: dict[tuple, list[float]] = {}
     steps: dict[tuple, int] = {}
@@ -265,15 +278,21 @@ def render(repeat, grids, stored, recompute_s, engine, profiled_total, stages, s
     for name, n, _, _ in sizes:
         target, interval, method = name.split(" ")
         steps[(target, interval, method)] = n
-    lines += ["", "Cost of each grid against its steps (median over the timed passes; compute + store):", "",
-              "| grid | steps | ms | µs per step | arrays blob | layers blob |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "Cost of each grid against its steps (median over the timed passes; compute + store):",
+        "",
+        "| grid | steps | ms | µs per step | arrays blob | layers blob |",
+        "|---|---|---|---|---|---|",
+    ]
     size_of = {tuple(name.split(" ")): (a, b) for name, _, a, b in sizes}
     for key in sorted(by_grid, key=lambda k: (steps.get(k, 0), k)):
         ms = 1000 * statistics.median(by_grid[key])
         n = steps.get(key, 0)
         a, b = size_of.get(key, (0, 0))
-        lines.append(f"| {' '.join(key)} | {n:,} | {ms:.0f} | {1000 * ms / max(n, 1):.0f} | "
-                     f"{a / 1024:,.0f} KB | {b / 1024:,.0f} KB |")
+        lines.append(
+            f"| {' '.join(key)} | {n:,} | {ms:.0f} | {1000 * ms / max(n, 1):.0f} | {a / 1024:,.0f} KB | {b / 1024:,.0f} KB |"
+        )
     total_a = sum(a for *_, a, _ in sizes)
     total_b = sum(b for *_, b in sizes)
     lines += ["", f"Stored in all: arrays {total_a / 1e6:.1f} MB, layers {total_b / 1e6:.1f} MB."]
@@ -283,8 +302,7 @@ def render(repeat, grids, stored, recompute_s, engine, profiled_total, stages, s
 def write_results(lines: list[str]) -> None:
     """Replace (or append) this benchmark's section of bench/RESULTS.md, leaving other sections alone."""
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    section = [START_MARK, "## Grid computation (`bench/compute_bench.py`)", "", f"Recorded {stamp}.", "", *lines,
-               END_MARK]
+    section = [START_MARK, "## Grid computation (`bench/compute_bench.py`)", "", f"Recorded {stamp}.", "", *lines, END_MARK]
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     if START_MARK in text and END_MARK in text:
         head, rest = text.split(START_MARK, 1)

@@ -233,8 +233,11 @@ def run_goals(reps, whole_loop, loop_steps):
             loop, how = scaled, f"first {loop_steps} steps scaled to 8,640 (a lower bound)"
         rising = float(np.mean(np.diff(oi) > 0))
         zero = float(np.mean(oi == 0))
-        what = (f"30 days of 5m × 400 bins, OI moving every step, rising at {rising:.1%} of steps"
-                if kind == "rising" else f"30 days of 5m × 400 bins, OI zero at {zero:.1%} of steps (every other one)")
+        what = (
+            f"30 days of 5m × 400 bins, OI moving every step, rising at {rising:.1%} of steps"
+            if kind == "rising"
+            else f"30 days of 5m × 400 bins, OI zero at {zero:.1%} of steps (every other one)"
+        )
         rows.append((key, what, goal, med, f"plain loop ({how})", loop, scaled))
 
     ts, o, h, lo, c, usd, sol = okx_sol_15m()
@@ -247,8 +250,17 @@ def run_goals(reps, whole_loop, loop_steps):
     peer_float, _ = timed(lambda: peer_heatmap(fcs, fds, fsize, num=float), peer_reps)
     what = f"{len(ts):,} real OKX SOL 15m candles × 400 bins, OI moving every step"
     rows.append(("G2", what, 50, med, f"{PEER} re-implemented (Decimal, as published; median of {peer_reps})", peer, None))
-    rows.append(("", what + " (for information)", None, med,
-                 "the same peer algorithm with float instead of Decimal (not the peer as published)", peer_float, None))
+    rows.append(
+        (
+            "",
+            what + " (for information)",
+            None,
+            med,
+            "the same peer algorithm with float instead of Decimal (not the peer as published)",
+            peer_float,
+            None,
+        )
+    )
     rows.sort(key=lambda r: r[0] or "G2~")
 
     lines = [
@@ -264,7 +276,9 @@ def run_goals(reps, whole_loop, loop_steps):
         else:
             ok = ratio >= goal and (key != "G1" or med <= 0.060)
             met = ("yes" if ok else "**no**") + f" (≥ {goal}x" + (", ≤ 60 ms)" if key == "G1" else ")")
-        lines.append(f"| {key} | {what} | **{fmt_time(med)}** | {against} | {fmt_time(other)} | **{ratio:,.0f}x** | {met} | {low} |")
+        lines.append(
+            f"| {key} | {what} | **{fmt_time(med)}** | {against} | {fmt_time(other)} | **{ratio:,.0f}x** | {met} | {low} |"
+        )
     return lines
 
 
@@ -291,8 +305,7 @@ def main():
     med, best = timed(lambda: liquidation_grid(h, lo, c, oi, edges), reps)
     per_step = plain_loop_per_step(h, lo, c, oi, edges, loop_steps)
     fl, _ = timed(floor_full(n30, 400), reps)
-    rows.append(("30 days of 5m (8,640 steps) × 400 bins, 5 buckets, full grids", "≤ 60 ms", med, best,
-                 per_step * n30, fl, None))
+    rows.append(("30 days of 5m (8,640 steps) × 400 bins, 5 buckets, full grids", "≤ 60 ms", med, best, per_step * n30, fl, None))
 
     # Case 2: one year reduced to 1,000 columns.
     _, _, _, _, yot, ym, yedges = year_inputs()
@@ -302,13 +315,25 @@ def main():
     fl2, _ = timed(floor_streamed(105_120, 400), max(3, reps // 3))
     traced = peak_traced(lambda: run_year(ym, yedges, yot)) / 1e6
     base_rss, peak_rss = year_case_rss()
-    rows.append(("1 year of 5m (105,120 steps) → 1,000 columns × 400 bins", "≤ 1 s, peak ≤ 400 MB", med2, best2,
-                 per_step2 * 105_120, fl2, (traced, base_rss, peak_rss)))
+    rows.append(
+        (
+            "1 year of 5m (105,120 steps) → 1,000 columns × 400 bins",
+            "≤ 1 s, peak ≤ 400 MB",
+            med2,
+            best2,
+            per_step2 * 105_120,
+            fl2,
+            (traced, base_rss, peak_rss),
+        )
+    )
 
     # Case 3: three markets aggregated, 30 days.
     markets = []
-    formulas = [ModelParams(), ModelParams(formula=BYBIT_LINEAR, mmr=(0.005,) * 5),
-                ModelParams(formula=INVERSE, leverage=(2, 5, 10, 25, 50), mmr=(0.005,) * 5)]
+    formulas = [
+        ModelParams(),
+        ModelParams(formula=BYBIT_LINEAR, mmr=(0.005,) * 5),
+        ModelParams(formula=INVERSE, leverage=(2, 5, 10, 25, 50), mmr=(0.005,) * 5),
+    ]
     for k, params in enumerate(formulas):
         mh, mlo, mc, moi, mot = extended(n30, rotate=k * DAY)
         markets.append(MarketSeries(mh, mlo, mc, moi, open_time=mot, params=params))

@@ -60,8 +60,12 @@ def manage(code_root: Path, environment: dict, *args: str) -> tuple[float, int, 
     """Run manage.py from ``code_root``: (seconds, peak RSS in bytes, output)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", *args], cwd=code_root, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=code_root,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -106,23 +110,40 @@ def main() -> None:
         if options.baseline_rev:
             codes.append((f"baseline {options.baseline_rev}", extract_revision(options.baseline_rev, scratch / "baseline")))
         symbols = " ".join(f"'BENCH{i}'" for i in range(len(codes) * len(sizes)))
-        manage(ROOT, environment, "shell", "-c", (
-            "from markets.models import Exchange, Market\n"
-            "exchange, _ = Exchange.objects.get_or_create(plugin='sample')\n"
-            f"for symbol in [{symbols.replace(' ', ', ')}]:\n"
-            "    Market.objects.create(exchange=exchange, symbol=symbol, intervals=['1m'])\n"
-        ))
+        manage(
+            ROOT,
+            environment,
+            "shell",
+            "-c",
+            (
+                "from markets.models import Exchange, Market\n"
+                "exchange, _ = Exchange.objects.get_or_create(plugin='sample')\n"
+                f"for symbol in [{symbols.replace(' ', ', ')}]:\n"
+                "    Market.objects.create(exchange=exchange, symbol=symbol, intervals=['1m'])\n"
+            ),
+        )
 
         results = []
         market = 0
         for label, code_root in codes:
             for rows in sizes:
                 seconds, peak, output = manage(
-                    code_root, environment, "import_series", f"sample:BENCH{market}", "candles", str(files[rows]), "--interval", "1m",
+                    code_root,
+                    environment,
+                    "import_series",
+                    f"sample:BENCH{market}",
+                    "candles",
+                    str(files[rows]),
+                    "--interval",
+                    "1m",
                 )
                 market += 1
                 results.append((label, rows, seconds, peak))
-                print(f"{label}: {rows:>9,} rows  {seconds:7.1f} s  peak RSS {peak / 2**20:7.0f} MiB  | {output.rsplit(': ', 1)[-1]}", flush=True)
+                print(
+                    f"{label}: {rows:>9,} rows  {seconds:7.1f} s  peak RSS {peak / 2**20:7.0f} MiB  "
+                    f"| {output.rsplit(': ', 1)[-1]}",
+                    flush=True,
+                )
 
         print()
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {database}.")
@@ -130,7 +151,10 @@ def main() -> None:
         print("|---|---|---|---|---|---|")
         for label, rows, seconds, peak in results:
             base = next(p for lab, n, _, p in results if lab == label and n == 1)
-            print(f"| {label} | {rows:,} | {seconds:.1f} s | {rows / seconds:,.0f} | {peak / 2**20:,.0f} MiB | {(peak - base) / 2**20:,.0f} MiB |")
+            print(
+                f"| {label} | {rows:,} | {seconds:.1f} s | {rows / seconds:,.0f} | {peak / 2**20:,.0f} MiB "
+                f"| {(peak - base) / 2**20:,.0f} MiB |"
+            )
 
 
 if __name__ == "__main__":

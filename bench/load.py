@@ -113,7 +113,9 @@ async def _client(host, port, request, deadline, result: LoadResult, expect: int
             result.body_bytes += size
 
 
-async def run_load(url: str, *, clients: int, seconds: float, headers: dict[str, str] | None = None, expect: int = 200) -> LoadResult:
+async def run_load(
+    url: str, *, clients: int, seconds: float, headers: dict[str, str] | None = None, expect: int = 200
+) -> LoadResult:
     """Run ``clients`` concurrent clients against ``url`` for ``seconds``; only loopback URLs are allowed."""
     parts = urlsplit(url)
     if parts.scheme != "http" or parts.hostname not in LOOPBACK:
@@ -143,7 +145,9 @@ def main() -> None:
     parser.add_argument("--header", action="append", default=[], help="extra request header, 'Name: value'")
     args = parser.parse_args()
     headers = dict(h.split(":", 1) for h in args.header)
-    result = asyncio.run(run_load(args.url, clients=args.clients, seconds=args.seconds, headers={k.strip(): v.strip() for k, v in headers.items()}))
+    result = asyncio.run(
+        run_load(args.url, clients=args.clients, seconds=args.seconds, headers={k.strip(): v.strip() for k, v in headers.items()})
+    )
     print(json.dumps(result.summary()))
 
 

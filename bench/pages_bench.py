@@ -102,7 +102,9 @@ def measure(client, url: str, repeat: int, *, cold: bool) -> tuple[float, bytes]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--steps", type=int, default=4032, help="synthetic stored 15m steps (4032 = 42 days, the compute task's maximum)")
+    parser.add_argument(
+        "--steps", type=int, default=4032, help="synthetic stored 15m steps (4032 = 42 days, the compute task's maximum)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="liqsite-pages-bench-") as workdir:
         setup_django(Path(workdir))
@@ -140,7 +142,9 @@ def main() -> int:
             if "default: 7d of 15m" in label and (cold_ms > BUDGET_MS or gz > BUDGET_GZIP_KB * 1024):
                 failures.append(label)
         load = os.getloadavg()
-        print(f"{args.repeat} requests per view and state; load average while measuring: {load[0]:.2f} on {os.cpu_count()} CPUs\n")
+        print(
+            f"{args.repeat} requests per view and state; load average while measuring: {load[0]:.2f} on {os.cpu_count()} CPUs\n"
+        )
         print("| view | cold median (ms) | warm median (ms) | HTML (KB) | gzip (KB) |")
         print("|---|---:|---:|---:|---:|")
         for label, cold_ms, warm_ms, raw, gz in rows:

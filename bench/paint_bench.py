@@ -49,20 +49,34 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="liqsite-paint-bench-") as workdir:
         env = os.environ | {
-            "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3", "LIQSITE_VAR_DIR": workdir,
-            "CELERY_TASK_ALWAYS_EAGER": "true", "DJANGO_SETTINGS_MODULE": "liqsite.settings",
+            "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
+            "LIQSITE_VAR_DIR": workdir,
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "DJANGO_SETTINGS_MODULE": "liqsite.settings",
         }
         env.pop("CACHE_URL", None)
         manage = [sys.executable, str(ROOT / "manage.py")]
         for command in (["migrate", "-v0"], ["setup_sample"], ["compute"]):
             subprocess.run(manage + command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ids = subprocess.run(
-            manage + ["shell", "-c", "from markets.models import Market; print(' '.join(f'{m.pk}:{m.symbol}' for m in Market.objects.order_by('pk')))"],
-            env=env, check=True, capture_output=True, text=True,
+            manage
+            + [
+                "shell",
+                "-c",
+                "from markets.models import Market; print(' '.join(f'{m.pk}:{m.symbol}' for m in Market.objects.order_by('pk')))",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.split()[-2:]
         port = free_port()
-        server = subprocess.Popen(manage + ["runserver", f"127.0.0.1:{port}", "--noreload"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            manage + ["runserver", f"127.0.0.1:{port}", "--noreload"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(100):
@@ -86,7 +100,9 @@ def run(pages, repeat: int) -> int:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
         print(f"Chromium {browser.version}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
-        print("| view | paint median (ms) | paint max (ms) | swap to 1d median (ms) | swap max (ms) | HTML (KB) | chart JSON (KB) |")
+        print(
+            "| view | paint median (ms) | paint max (ms) | swap to 1d median (ms) | swap max (ms) | HTML (KB) | chart JSON (KB) |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|")
         for label, url in pages:
             paints, swaps = [], []
@@ -104,15 +120,20 @@ def run(pages, repeat: int) -> int:
                 start = time.perf_counter()
                 page.click('[data-control="range"] a:text-is("1d")')
                 page.wait_for_function(
-                    "() => { const el = document.querySelector('[data-heatmap]'); return el && el.hasAttribute('data-painted') && el.dataset.columns !== undefined && location.search.includes('range=1d'); }",
-                    timeout=20_000, polling="raf",
+                    "() => { const el = document.querySelector('[data-heatmap]'); "
+                    "return el && el.hasAttribute('data-painted') && el.dataset.columns !== undefined "
+                    "&& location.search.includes('range=1d'); }",
+                    timeout=20_000,
+                    polling="raf",
                 )
                 swaps.append((time.perf_counter() - start) * 1000)
                 if errors:
                     failures.append(f"{label}: page errors {errors}")
                 context.close()
-            print(f"| {label} | {statistics.median(paints):.0f} | {max(paints):.0f} | {statistics.median(swaps):.0f} | "
-                  f"{max(swaps):.0f} | {html_kb:.0f} | {json_kb:.0f} |")
+            print(
+                f"| {label} | {statistics.median(paints):.0f} | {max(paints):.0f} | {statistics.median(swaps):.0f} | "
+                f"{max(swaps):.0f} | {html_kb:.0f} | {json_kb:.0f} |"
+            )
             if statistics.median(paints) > PAINT_BUDGET_MS:
                 failures.append(f"{label}: painted in {statistics.median(paints):.0f} ms > {PAINT_BUDGET_MS} ms")
             if statistics.median(swaps) > SWAP_BUDGET_MS:

@@ -228,6 +228,7 @@ def peer_inputs(ts, o, h, lo, c, oi_usd, bins=400, num=Decimal):
     The bucket size gives as many price cells as the engine's bins over the
     same range (0.5 × lowest low to 1.5 × highest high).
     """
+
     def dec(x):
         return num(repr(float(x)))
 

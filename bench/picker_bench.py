@@ -48,13 +48,29 @@ def add_markets(start: int, count: int) -> None:
         market = Market.objects.create(exchange=exchange, symbol=f"C{number}USDT", base=f"C{number}", intervals=["15m"])
         close = 100.0 + number
         Candle.objects.bulk_create(
-            Candle(market=market, interval="15m", time=now - timedelta(minutes=15 * i), open=close, high=close, low=close, close=close, volume=1)
+            Candle(
+                market=market,
+                interval="15m",
+                time=now - timedelta(minutes=15 * i),
+                open=close,
+                high=close,
+                low=close,
+                close=close,
+                volume=1,
+            )
             for i in range(192)
         )
         bands = [
-            band(side="above" if i % 2 else "below", low=close * (1 + (i - 12) / 100), high=close * (1 + (i - 11.5) / 100),
-                 usd=1e6 * (i + 1), close=close, since=now - timedelta(hours=3))
-            for i in range(25) if i != 12
+            band(
+                side="above" if i % 2 else "below",
+                low=close * (1 + (i - 12) / 100),
+                high=close * (1 + (i - 11.5) / 100),
+                usd=1e6 * (i + 1),
+                close=close,
+                since=now - timedelta(hours=3),
+            )
+            for i in range(25)
+            if i != 12
         ]
         for method in ("fixed", "long_short", "taker"):
             store_grid(market=market, close=close, as_of=now, bands=bands, method=method)

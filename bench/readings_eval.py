@@ -78,8 +78,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     folder = shared_data() / SET
     if not folder.is_dir():
-        print(f"The real-liquidation development set is absent: {folder} does not exist "
-              "(set LIQSITE_SHARED_DATA to the folder holding it). Nothing was scored.")
+        print(
+            f"The real-liquidation development set is absent: {folder} does not exist "
+            "(set LIQSITE_SHARED_DATA to the folder holding it). Nothing was scored."
+        )
         return 2
     inp = load(folder)
     t = inp.steps.open_time
@@ -90,9 +92,11 @@ def main(argv=None) -> int:
     info = results["info"]
     from liqsite.formatting import utc_ms
 
-    print(f"{SET}: {info['steps']} 1h steps, {utc_ms(info['start'])} → {utc_ms(info['end'])}; "
-          f"fit part before {utc_ms(info['split'])} ({info['fit_steps']} steps), held out {info['held_out_steps']} steps; "
-          f"{info['liquidations']} hours with real liquidations")
+    print(
+        f"{SET}: {info['steps']} 1h steps, {utc_ms(info['start'])} → {utc_ms(info['end'])}; "
+        f"fit part before {utc_ms(info['split'])} ({info['fit_steps']} steps), held out {info['held_out_steps']} steps; "
+        f"{info['liquidations']} hours with real liquidations"
+    )
     print(text_table(results))
     if args.markdown:
         print()

@@ -118,8 +118,13 @@ def add_markets(count: int, per_coin: int) -> None:
         instrument = plugin.instrument("SOL-USDT-SWAP+1h")
     markets = Market.objects.bulk_create(
         Market(
-            exchange=exchange, symbol=f"SOL-USDT-SWAP+{k}h", base=f"S{(k - 1) // per_coin:03d}", quote="USDT",
-            contract_type=instrument.contract_type, contract_size=instrument.contract_size, tick_size=instrument.tick_size,
+            exchange=exchange,
+            symbol=f"SOL-USDT-SWAP+{k}h",
+            base=f"S{(k - 1) // per_coin:03d}",
+            quote="USDT",
+            contract_type=instrument.contract_type,
+            contract_size=instrument.contract_size,
+            tick_size=instrument.tick_size,
             intervals=INTERVALS,
         )
         for k in range(1, count + 1)
@@ -146,16 +151,33 @@ def table_sizes() -> dict[str, int]:
 
 
 def start_workers(env: dict[str, str], workers: int, mode: str, logdir: Path) -> list[subprocess.Popen]:
-    base = [sys.executable, "-m", "celery", "-A", "liqsite", "worker", "--loglevel", "WARNING",
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    base = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "liqsite",
+        "worker",
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     shapes = [(f"bench{i}", 1) for i in range(workers)] if mode == "processes" else [("bench0", workers)]
     processes = []
     for name, concurrency in shapes:
         log = open(logdir / f"{name}.log", "a")
-        processes.append(subprocess.Popen(
-            [*base, "-n", f"{name}@%h", "-c", str(concurrency)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [*base, "-n", f"{name}@%h", "-c", str(concurrency)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
     return processes
 
 
@@ -199,8 +221,10 @@ def run_cycle(expected_grids: int | None, budget: float, processes: list[subproc
         time.sleep(0.5)
         elapsed = time.perf_counter() - started
         if elapsed > budget:
-            raise OverBudget(f"not done after {budget:.0f} s: {queue_busy()} task(s) queued or running, "
-                             f"{GridSnapshot.objects.filter(computed_at__gte=started_at).count()} grid(s) stored")
+            raise OverBudget(
+                f"not done after {budget:.0f} s: {queue_busy()} task(s) queued or running, "
+                f"{GridSnapshot.objects.filter(computed_at__gte=started_at).count()} grid(s) stored"
+            )
         if queue_busy() or (expected_grids is not None and stale_grids(started_at, expected_grids)):
             quiet_since = None
             continue
@@ -234,7 +258,9 @@ def bench_markets(env, count: int, workers_list: list[int], args, logdir: Path, 
             row["backfill_s"], row["backfill_cpu"] = run_cycle(None, budget, processes)
             failed = Market.objects.exclude(last_error="").count()
             if failed:
-                row["note"] = f"{failed} market(s) failed to refresh: {Market.objects.exclude(last_error='').first().last_error[:200]}"
+                row["note"] = (
+                    f"{failed} market(s) failed to refresh: {Market.objects.exclude(last_error='').first().last_error[:200]}"
+                )
             after = table_sizes()
             days = (REPLAY_START - RECORDING_START) / timedelta(days=1)
             row["series_bytes_per_market_day"] = sum(after.get(t, 0) - before.get(t, 0) for t in SERIES_TABLES) / count / days
@@ -256,37 +282,47 @@ def bench_markets(env, count: int, workers_list: list[int], args, logdir: Path, 
 
 def report(rows: list[dict], args, started: str) -> str:
     lines = [
-        "| markets N | workers K | backfill cycle (24 days) | steady cycle (+1 h) | markets/min (steady) | worker CPU per market (steady) | grids stored | series growth per market per day | grids per market | note |",
+        "| markets N | workers K | backfill cycle (24 days) | steady cycle (+1 h) | markets/min (steady) "
+        "| worker CPU per market (steady) | grids stored | series growth per market per day | grids per market | note |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         steady = row.get("steady_s")
-        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            row["markets"], row["workers"],
-            f"{row['backfill_s']:.1f} s (CPU {row['backfill_cpu']:.0f} s)" if "backfill_s" in row else "—",
-            f"**{steady:.1f} s**" if steady else "—",
-            f"{row['markets'] / steady * 60:.1f}" if steady else "—",
-            f"{row['steady_cpu'] / row['markets']:.1f} s" if steady else "—",
-            row.get("grids", "—"),
-            f"{row['series_bytes_per_market_day'] / 1024:.0f} KB" if "series_bytes_per_market_day" in row else "—",
-            f"{row['grid_bytes_per_market'] / 1024 / 1024:.1f} MB" if "grid_bytes_per_market" in row else "—",
-            "; ".join(filter(None, [f"load {row['load']:.1f} at start" if "load" in row else "", row.get("note", "")])),
-        ))
-    worker_text = ("K `celery -A liqsite worker -c 1` processes" if args.mode == "processes"
-                   else "one `celery -A liqsite worker -c K` (prefork)")
-    return "\n".join([
-        "## Scale: one full cycle for N markets and K workers (`bench/scale_bench.py`)",
-        "",
-        f"Recorded {started}. Machine: {machine_line()}. Load average when the run ended: {load_average()}.",
-        f"PostgreSQL and Redis on the same machine; workers: {worker_text}; markets: shifted copies of the real OKX "
-        f"SOL-USDT-SWAP recording at 5m, 15m and 1h, {args.per_coin} per coin (coin aggregates computed too), one alert rule each. "
-        f"A cycle = refresh → compute (3 intervals × 3 long-share methods per market, then the coin) → rule evaluation, "
-        f"until the queue is drained and every grid is fresh. Budget per cycle: {args.cycle_budget:.0f} s.",
-        "",
-        f"Goal: {GOAL_MARKETS} markets fresh within {GOAL_SECONDS} s per cycle on 2 cores; throughput that grows with K.",
-        "",
-        *lines,
-    ])
+        lines.append(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                row["markets"],
+                row["workers"],
+                f"{row['backfill_s']:.1f} s (CPU {row['backfill_cpu']:.0f} s)" if "backfill_s" in row else "—",
+                f"**{steady:.1f} s**" if steady else "—",
+                f"{row['markets'] / steady * 60:.1f}" if steady else "—",
+                f"{row['steady_cpu'] / row['markets']:.1f} s" if steady else "—",
+                row.get("grids", "—"),
+                f"{row['series_bytes_per_market_day'] / 1024:.0f} KB" if "series_bytes_per_market_day" in row else "—",
+                f"{row['grid_bytes_per_market'] / 1024 / 1024:.1f} MB" if "grid_bytes_per_market" in row else "—",
+                "; ".join(filter(None, [f"load {row['load']:.1f} at start" if "load" in row else "", row.get("note", "")])),
+            )
+        )
+    worker_text = (
+        "K `celery -A liqsite worker -c 1` processes"
+        if args.mode == "processes"
+        else "one `celery -A liqsite worker -c K` (prefork)"
+    )
+    return "\n".join(
+        [
+            "## Scale: one full cycle for N markets and K workers (`bench/scale_bench.py`)",
+            "",
+            f"Recorded {started}. Machine: {machine_line()}. Load average when the run ended: {load_average()}.",
+            f"PostgreSQL and Redis on the same machine; workers: {worker_text}; markets: shifted copies of the real OKX "
+            f"SOL-USDT-SWAP recording at 5m, 15m and 1h, {args.per_coin} per coin (coin aggregates computed too), "
+            "one alert rule each. "
+            f"A cycle = refresh → compute (3 intervals × 3 long-share methods per market, then the coin) → rule evaluation, "
+            f"until the queue is drained and every grid is fresh. Budget per cycle: {args.cycle_budget:.0f} s.",
+            "",
+            f"Goal: {GOAL_MARKETS} markets fresh within {GOAL_SECONDS} s per cycle on 2 cores; throughput that grows with K.",
+            "",
+            *lines,
+        ]
+    )
 
 
 def main() -> None:
@@ -295,7 +331,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--mode", choices=("processes", "concurrency"), default="processes")
     parser.add_argument("--per-coin", type=int, default=3, help="markets per coin (coin aggregates)")
-    parser.add_argument("--cycle-budget", type=float, default=600, help="seconds one cycle may take before it is reported as over budget")
+    parser.add_argument(
+        "--cycle-budget", type=float, default=600, help="seconds one cycle may take before it is reported as over budget"
+    )
     parser.add_argument("--total-budget", type=float, default=5400, help="seconds the whole run may take")
     parser.add_argument("--record", action="store_true", help="write the table to bench/RESULTS.md")
     args = parser.parse_args()

@@ -92,7 +92,9 @@ def service_versions() -> dict[str, str]:
     except (OSError, subprocess.CalledProcessError, IndexError):
         pass
     try:
-        info = subprocess.run(["redis-cli", "-h", "127.0.0.1", "INFO", "server"], capture_output=True, text=True, check=True).stdout
+        info = subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "INFO", "server"], capture_output=True, text=True, check=True
+        ).stdout
         versions["redis"] = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("redis_version:"))
     except (OSError, subprocess.CalledProcessError, StopIteration):
         pass

@@ -89,16 +89,31 @@ def prepare(env: dict[str, str]) -> str:
     market = Market.objects.get(symbol="SOL-USDT-SWAP")
     from django.http import QueryDict
 
-    link = create_share_link(owner=owner, target=market_target(market.pk), query=parse_view_query(QueryDict(), coin_page=False), frozen=False)
-    print(f"set up the sample exchange and a live share link in {time.perf_counter() - started:.0f} s: {link.title}", file=sys.stderr)
+    link = create_share_link(
+        owner=owner, target=market_target(market.pk), query=parse_view_query(QueryDict(), coin_page=False), frozen=False
+    )
+    print(
+        f"set up the sample exchange and a live share link in {time.perf_counter() - started:.0f} s: {link.title}",
+        file=sys.stderr,
+    )
     return link.get_absolute_url()
 
 
 def gunicorn_command(server: str, port: int) -> list[str]:
     kind, _, shape = server.partition(":")
     workers, _, threads = shape.partition("x")
-    command = [sys.executable, "-m", "gunicorn", "liqsite.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", workers or "2", "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "liqsite.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        workers or "2",
+        "--log-level",
+        "warning",
+    ]
     if kind == "gthread":
         command += ["--worker-class", "gthread", "--threads", threads or "4"]
     elif kind != "sync" or threads:
@@ -122,7 +137,9 @@ def measure(server: str, env: dict[str, str], path: str, seconds: float) -> list
         wait_for_http(url)
         asyncio.run(run_load(url, clients=8, seconds=2, headers=BROWSER_HEADERS))  # warm every worker's connections and caches
         for clients in (1, 32):
-            rows.append((f"{clients} client{'s' if clients > 1 else ''}", _measured(process, url, clients, seconds, BROWSER_HEADERS, 200)))
+            rows.append(
+                (f"{clients} client{'s' if clients > 1 else ''}", _measured(process, url, clients, seconds, BROWSER_HEADERS, 200))
+            )
         etag = etag_of(url)
         if etag:
             headers = BROWSER_HEADERS | {"If-None-Match": etag}
@@ -150,7 +167,8 @@ def _measured(process, url: str, clients: int, seconds: float, headers: dict, ex
 
 def table(results: dict[str, list[tuple[str, dict]]]) -> str:
     lines = [
-        "| server | load | req/s | p50 (ms) | p99 (ms) | server CPU per request (ms) | load generator CPU per request (ms) | bytes/response | other statuses, errors |",
+        "| server | load | req/s | p50 (ms) | p99 (ms) | server CPU per request (ms) "
+        "| load generator CPU per request (ms) | bytes/response | other statuses, errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for server, rows in results.items():
@@ -159,9 +177,12 @@ def table(results: dict[str, list[tuple[str, dict]]]) -> str:
                 lines.append(f"| {server} | {load} | — | — | — | — | — | — | {row['note']} |")
                 continue
             other = {k: v for k, v in row["statuses"].items() if k not in (200, 304)}
-            extra = ", ".join([*(f"{v}× {k}" for k, v in other.items()), *(f"{v}× {k}" for k, v in row["errors"].items())]) or "none"
+            extra = (
+                ", ".join([*(f"{v}× {k}" for k, v in other.items()), *(f"{v}× {k}" for k, v in row["errors"].items())]) or "none"
+            )
             lines.append(
-                f"| {server} | {load} | {row['req_per_s']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['server_cpu_ms']:.2f} | "
+                f"| {server} | {load} | {row['req_per_s']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} "
+                f"| {row['server_cpu_ms']:.2f} | "
                 f"{row['client_cpu_ms']:.2f} | {row['bytes_per_response']:,} | {extra} |"
             )
     return "\n".join(lines)
@@ -192,18 +213,21 @@ def main() -> None:
                 drop_postgres(database_url)
 
     stores = f"{'PostgreSQL' if args.postgres else 'SQLite'}, {'Redis cache' if args.cache_url else 'per-process memory cache'}"
-    text = "\n".join([
-        "## Public share page under load (`bench/share_bench.py`)",
-        "",
-        f"Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {machine_line()}. "
-        f"{stores}; gunicorn 23; the load generator (bench/load.py, asyncio, one connection per request, "
-        f"`Accept-Encoding: gzip`) on the same cores; {args.seconds:.0f} s per line. Load average when the run ended: {load_average()}.",
-        "",
-        f"Goal: >= {GOAL_RATE} req/s with p99 <= {GOAL_P99_MS} ms at 32 concurrent clients. Page: a live share link of "
-        "SOL-USDT-SWAP (real data), default view (7 days of 15m).",
-        "",
-        table(results),
-    ])
+    text = "\n".join(
+        [
+            "## Public share page under load (`bench/share_bench.py`)",
+            "",
+            f"Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {machine_line()}. "
+            f"{stores}; gunicorn 23; the load generator (bench/load.py, asyncio, one connection per request, "
+            f"`Accept-Encoding: gzip`) on the same cores; {args.seconds:.0f} s per line. "
+            f"Load average when the run ended: {load_average()}.",
+            "",
+            f"Goal: >= {GOAL_RATE} req/s with p99 <= {GOAL_P99_MS} ms at 32 concurrent clients. Page: a live share link of "
+            "SOL-USDT-SWAP (real data), default view (7 days of 15m).",
+            "",
+            table(results),
+        ]
+    )
     print(text)
     if args.record:
         record_section(ROOT / "bench" / "RESULTS.md", "share-bench", text)

@@ -69,7 +69,10 @@ def _pct(value: float | None) -> float | None:
 
 
 def analysis_to_json(
-    map_analysis: MapAnalysis, squeeze: SqueezeSummary, times: np.ndarray, interval: str,
+    map_analysis: MapAnalysis,
+    squeeze: SqueezeSummary,
+    times: np.ndarray,
+    interval: str,
     readings: MapReadings | None = None,
 ) -> dict:
     """JSON-ready analysis of the last row of a stored grid (with the four readings when given)."""
@@ -77,21 +80,23 @@ def analysis_to_json(
     bands = []
     for band in sorted(map_analysis.bands, key=lambda b: -b.value)[:MAX_BANDS]:
         first_row = map_analysis.row - band.persistence_rows + 1
-        bands.append({
-            "side": band.side,
-            "low": band.price_low,
-            "high": band.price_high,
-            "price": band.price,
-            "usd": band.value,
-            "distance_pct": round((band.price - close) / close * 100, 3),
-            "trend": band.brightness,
-            "change_pct": _pct(band.change_pct),
-            "oi_trend": band.oi_trend,
-            "verdict": VERDICT_WORDS[band.verdict],
-            "persistence_hours": round(band.persistence_seconds / 3600, 3),
-            "since": _iso(times[first_row]),
-            "spike": band.is_spike,
-        })
+        bands.append(
+            {
+                "side": band.side,
+                "low": band.price_low,
+                "high": band.price_high,
+                "price": band.price,
+                "usd": band.value,
+                "distance_pct": round((band.price - close) / close * 100, 3),
+                "trend": band.brightness,
+                "change_pct": _pct(band.change_pct),
+                "oi_trend": band.oi_trend,
+                "verdict": VERDICT_WORDS[band.verdict],
+                "persistence_hours": round(band.persistence_seconds / 3600, 3),
+                "since": _iso(times[first_row]),
+                "spike": band.is_spike,
+            }
+        )
     levels = squeeze.levels
     down = {f"{level.pct:g}": level.long_usd for level in levels}
     up = {f"{level.pct:g}": level.short_usd for level in levels}
@@ -133,7 +138,11 @@ def current_snapshot(target: Target, *, interval: str = "") -> GridSnapshot | No
         snapshots = snapshots.filter(interval=interval)
     return min(
         snapshots,
-        key=lambda s: (INTERVAL_SECONDS.get(s.interval, 1 << 40), s.long_share_method != LongShareMethod.FIXED, s.long_share_method),
+        key=lambda s: (
+            INTERVAL_SECONDS.get(s.interval, 1 << 40),
+            s.long_share_method != LongShareMethod.FIXED,
+            s.long_share_method,
+        ),
         default=None,
     )
 

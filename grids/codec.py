@@ -38,8 +38,18 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 __all__ = [
-    "ARRAY_NAMES", "OPTIONAL_ARRAY_NAMES", "LAYER_NAMES", "LEVEL",
-    "pack", "unpack", "open_archive", "pack_arrays", "pack_layers", "unpack_arrays", "pack_meta", "unpack_meta",
+    "ARRAY_NAMES",
+    "OPTIONAL_ARRAY_NAMES",
+    "LAYER_NAMES",
+    "LEVEL",
+    "pack",
+    "unpack",
+    "open_archive",
+    "pack_arrays",
+    "pack_layers",
+    "unpack_arrays",
+    "pack_meta",
+    "unpack_meta",
 ]
 
 LEVEL = 1
@@ -63,13 +73,28 @@ _SPARSE_MEMBERS = ("nonzero", "values", "shape")
 # and in ``GridSnapshot.layers`` (its own blob, read only by pages that filter):
 #   layer_long_grid, layer_short_grid float32 (P, T, B); layer_realized_long, layer_realized_short float32 (P, T)
 ARRAY_NAMES = (
-    "times", "bin_edges", "long_grid", "short_grid", "realized_long", "realized_short",
-    "pending_long", "pending_short", "close", "open_interest",
+    "times",
+    "bin_edges",
+    "long_grid",
+    "short_grid",
+    "realized_long",
+    "realized_short",
+    "pending_long",
+    "pending_short",
+    "close",
+    "open_interest",
 )
 # Written by the compute task; readers fall back when a snapshot lacks them.
 OPTIONAL_ARRAY_NAMES = (
-    "open", "high", "low", "layer_market_id", "layer_leverage",
-    "layer_last_long", "layer_last_short", "market_ids", "market_open_interest",
+    "open",
+    "high",
+    "low",
+    "layer_market_id",
+    "layer_leverage",
+    "layer_last_long",
+    "layer_last_short",
+    "market_ids",
+    "market_open_interest",
 )
 LAYER_NAMES = ("layer_long_grid", "layer_short_grid", "layer_realized_long", "layer_realized_short")
 # Stored as float32 whatever they were computed in: the page shows 3 significant digits of USD.

@@ -96,9 +96,14 @@ def _series(steps: StepArrays, params: ModelParams, method: str) -> MarketSeries
     long_share = steps.long_share if method == LongShareMethod.LONG_SHORT else None
     taker = method == LongShareMethod.TAKER
     return MarketSeries(
-        high=steps.high, low=steps.low, close=steps.close, open_interest=steps.open_interest,
-        open_time=steps.open_time, long_share=long_share,
-        taker_buy_volume=steps.taker_buy_volume if taker else None, volume=steps.volume if taker else None,
+        high=steps.high,
+        low=steps.low,
+        close=steps.close,
+        open_interest=steps.open_interest,
+        open_time=steps.open_time,
+        long_share=long_share,
+        taker_buy_volume=steps.taker_buy_volume if taker else None,
+        volume=steps.volume if taker else None,
         params=params,
     )
 
@@ -115,7 +120,10 @@ def _params_record(params: ModelParams, method: str, interval: str, markets: Seq
         "default_long_share": params.default_long_share,
         "markets": [
             {
-                "id": m.pk, "symbol": m.symbol, "exchange": m.exchange.plugin, "contract_type": m.contract_type,
+                "id": m.pk,
+                "symbol": m.symbol,
+                "exchange": m.exchange.plugin,
+                "contract_type": m.contract_type,
                 "tiers": m.margin_tiers[:3],  # the tiers the default (first-tier) positions use, for the page
             }
             for m in markets
@@ -180,8 +188,14 @@ def _copied_fields(twin: GridSnapshot) -> dict:
 
 
 def _store(
-    *, target: Target, markets: Sequence[Market], interval: str, method: str, record: dict,
-    series: Sequence[MarketSeries], steps_list: Sequence[StepArrays],
+    *,
+    target: Target,
+    markets: Sequence[Market],
+    interval: str,
+    method: str,
+    record: dict,
+    series: Sequence[MarketSeries],
+    steps_list: Sequence[StepArrays],
 ) -> ComputeOutcome:
     name = target.coin or markets[0].symbol
     digest = _digest(record, series)
@@ -200,8 +214,13 @@ def _store(
     shown = [s.window(s.open_time >= start) for s in steps_list]
     edges = default_bin_edges(np.concatenate([s.low for s in shown]), np.concatenate([s.high for s in shown]), BINS)
     reduced = window_grid(
-        list(series), edges, start=start, end=end, max_columns=STORED_STEPS,
-        interval_ms=INTERVAL_SECONDS[interval] * 1000, bucket_layers=True,
+        list(series),
+        edges,
+        start=start,
+        end=end,
+        max_columns=STORED_STEPS,
+        interval_ms=INTERVAL_SECONDS[interval] * 1000,
+        bucket_layers=True,
     )
     present = reduced.column_steps > 0
     # Gap columns (no step) are left out; without gaps nothing is copied.
@@ -212,8 +231,13 @@ def _store(
     close = reduced.close[keep]
     open_interest = reduced.open_interest[keep]
     analysis = analyse_map(
-        long_grid + short_grid, edges, close, open_interest,
-        interval_seconds=INTERVAL_SECONDS[interval], open_time=times, settings=ANALYSIS,
+        long_grid + short_grid,
+        edges,
+        close,
+        open_interest,
+        interval_seconds=INTERVAL_SECONDS[interval],
+        open_time=times,
+        settings=ANALYSIS,
     )
     squeeze = squeeze_summary(long_grid[-1], short_grid[-1], edges, float(close[-1]))
     readings = read_map(long_grid, short_grid, edges, close, times, READINGS)
@@ -288,11 +312,17 @@ def grids_compute(target: Target) -> list[ComputeOutcome]:
                 outcomes.append(ComputeOutcome(name, interval, method, "skipped", why))
                 continue
             used = [m for m, _ in parts]
-            outcomes.append(_store(
-                target=target, markets=used, interval=interval, method=method,
-                record=_params_record(params[used[0].pk], method, interval, used),
-                series=[_series(s, params[m.pk], method) for m, s in parts], steps_list=[s for _, s in parts],
-            ))
+            outcomes.append(
+                _store(
+                    target=target,
+                    markets=used,
+                    interval=interval,
+                    method=method,
+                    record=_params_record(params[used[0].pk], method, interval, used),
+                    series=[_series(s, params[m.pk], method) for m, s in parts],
+                    steps_list=[s for _, s in parts],
+                )
+            )
     _announce(target, outcomes)
     return outcomes
 

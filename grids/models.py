@@ -35,12 +35,15 @@ class GridSnapshot(TargetFields):
     steps = models.PositiveIntegerField()
     bins = models.PositiveIntegerField()
     params = models.JSONField(help_text="Model parameters and thresholds used.")
-    analysis = models.JSONField(help_text="Bands, OI confirmation and squeeze summary at the last step (see heatmaps/analysis.py).")
+    analysis = models.JSONField(
+        help_text="Bands, OI confirmation and squeeze summary at the last step (see heatmaps/analysis.py)."
+    )
     arrays = models.BinaryField(help_text="Compressed .npz of the grids and their axes.")
     # Kept apart from ``arrays`` so the default view never fetches them: only a
     # page that filters leverage buckets or exchanges reads the parts.
     layers = models.BinaryField(
-        blank=True, default=b"",
+        blank=True,
+        default=b"",
         help_text="Compressed .npz of the per (market, leverage bucket) parts of the grids, empty when not stored.",
     )
 
@@ -50,10 +53,14 @@ class GridSnapshot(TargetFields):
         ordering = ["market", "coin", "interval"]
         constraints = [
             models.UniqueConstraint(
-                fields=["market", "interval", "long_share_method"], condition=Q(market__isnull=False), name="grid_unique_market_interval",
+                fields=["market", "interval", "long_share_method"],
+                condition=Q(market__isnull=False),
+                name="grid_unique_market_interval",
             ),
             models.UniqueConstraint(
-                fields=["coin", "interval", "long_share_method"], condition=Q(market__isnull=True), name="grid_unique_coin_interval",
+                fields=["coin", "interval", "long_share_method"],
+                condition=Q(market__isnull=True),
+                name="grid_unique_coin_interval",
             ),
             TargetFields.market_xor_coin("grid_market_xor_coin"),
         ]

@@ -57,19 +57,27 @@ def readings_to_json(readings: MapReadings, times: np.ndarray) -> dict:
     band = readings.magnet
     ratio = readings.lean_ratio
     return {
-        "fakeout": {"up_pct": _finite(readings.thin_up_pct), "down_pct": _finite(readings.thin_down_pct),
-                    "thin_pct": s.thin_pct},
+        "fakeout": {"up_pct": _finite(readings.thin_up_pct), "down_pct": _finite(readings.thin_down_pct), "thin_pct": s.thin_pct},
         "volatility": {"pct": s.pressure_pct, "top_share": s.top_share, "by_pct": by_pct},
         "lean": {
-            "pct": s.lean_pct, "long_below": readings.long_below, "short_above": readings.short_above,
+            "pct": s.lean_pct,
+            "long_below": readings.long_below,
+            "short_above": readings.short_above,
             "ratio": None if ratio is None or not math.isfinite(ratio) else round(ratio, 3),
-            "side": readings.lean if readings.lean != "none" else "none", "min_ratio": s.lean_ratio,
+            "side": readings.lean if readings.lean != "none" else "none",
+            "min_ratio": s.lean_ratio,
         },
         "magnet": {
             "pct": s.magnet_pct,
-            "band": None if band is None else {
-                "price": band["price"], "low": band["price_low"], "high": band["price_high"], "usd": band["value"],
-                "distance_pct": round(band["distance_pct"], 3), "side": band["side"],
+            "band": None
+            if band is None
+            else {
+                "price": band["price"],
+                "low": band["price_low"],
+                "high": band["price_high"],
+                "usd": band["value"],
+                "distance_pct": round(band["distance_pct"], 3),
+                "side": band["side"],
             },
         },
         "settings": s.to_dict(),
@@ -123,8 +131,10 @@ def _lean(v: dict) -> str:
     if side == "short":
         how = f"outweighs long fuel below {ratio:.1f} : 1" if ratio else "with no long fuel below"
         return f"Short fuel above ({usd(short_above)}) {how} (within {pct:g} %) — short-squeeze risk: leans up"
-    return (f"Long fuel below ({usd(long_below)}) and short fuel above ({usd(short_above)}) within {pct:g} % "
-            f"are within {v.get('min_ratio', 1.5):g} : 1 — no lean")
+    return (
+        f"Long fuel below ({usd(long_below)}) and short fuel above ({usd(short_above)}) within {pct:g} % "
+        f"are within {v.get('min_ratio', 1.5):g} : 1 — no lean"
+    )
 
 
 def _magnet(v: dict) -> str:
@@ -149,10 +159,12 @@ def readings_sentences(analysis: dict | None) -> list[dict]:
             continue
         try:
             if key == "fakeout":
-                text = "; ".join([
-                    _fakeout_side("Above", "up", part.get("up_pct"), part.get("thin_pct", 2.0)),
-                    _fakeout_side("below", "down", part.get("down_pct"), part.get("thin_pct", 2.0)),
-                ])
+                text = "; ".join(
+                    [
+                        _fakeout_side("Above", "up", part.get("up_pct"), part.get("thin_pct", 2.0)),
+                        _fakeout_side("below", "down", part.get("down_pct"), part.get("thin_pct", 2.0)),
+                    ]
+                )
             else:
                 text = {"volatility": _volatility, "lean": _lean, "magnet": _magnet}[key](part)
         except (KeyError, TypeError, ValueError):

@@ -102,9 +102,7 @@ class TargetFields(models.Model):
     """A market, or a coin across exchanges: exactly one is set (see ``market_xor_coin``)."""
 
     market = models.ForeignKey("markets.Market", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    coin = models.CharField(
-        max_length=COIN_MAX_LENGTH, blank=True, help_text="Base asset, for the aggregate across exchanges."
-    )
+    coin = models.CharField(max_length=COIN_MAX_LENGTH, blank=True, help_text="Base asset, for the aggregate across exchanges.")
 
     class Meta:
         abstract = True

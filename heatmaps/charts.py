@@ -95,14 +95,24 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
     series += _profile_series(window)
     series += _lower_series(window)
     price_axis = {
-        "type": "value", "gridIndex": 0, "min": low, "max": high, "scale": True, "name": "price",
-        "nameTextStyle": {"align": "right"}, "splitNumber": 8,
-        "axisLine": {"show": True, "lineStyle": {"color": LINE_COLOUR}}, "axisTick": {"show": False},
+        "type": "value",
+        "gridIndex": 0,
+        "min": low,
+        "max": high,
+        "scale": True,
+        "name": "price",
+        "nameTextStyle": {"align": "right"},
+        "splitNumber": 8,
+        "axisLine": {"show": True, "lineStyle": {"color": LINE_COLOUR}},
+        "axisTick": {"show": False},
         "splitLine": {"show": False},
         # The edges are bin edges, not round numbers: label only the round ticks between them.
         "axisLabel": {"color": TEXT_COLOUR, "formatter": "price", "showMinLabel": False, "showMaxLabel": False},
         "axisPointer": {
-            "show": True, "type": "line", "snap": False, "triggerTooltip": False,
+            "show": True,
+            "type": "line",
+            "snap": False,
+            "triggerTooltip": False,
             "lineStyle": {"color": "#ffffff", "opacity": 0.5, "type": "dashed"},
             "label": {"show": True, "formatter": "pointerPrice", "backgroundColor": "#3b4252"},
         },
@@ -125,13 +135,25 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
             {"left": HEATMAP_LEFT, "right": HEATMAP_RIGHT, "top": "74%", "height": "16%"},
         ],
         "xAxis": [
-            _category_axis(time_labels, grid=0, show_labels=False) | {
-                "axisPointer": {"show": True, "type": "line", "triggerTooltip": False, "label": {"show": False},
-                                "lineStyle": {"color": "#ffffff", "opacity": 0.5, "type": "dashed"}},
+            _category_axis(time_labels, grid=0, show_labels=False)
+            | {
+                "axisPointer": {
+                    "show": True,
+                    "type": "line",
+                    "triggerTooltip": False,
+                    "label": {"show": False},
+                    "lineStyle": {"color": "#ffffff", "opacity": 0.5, "type": "dashed"},
+                },
             },
             {
-                "type": "value", "gridIndex": 1, "name": f"pending, {currency}", "nameLocation": "middle",
-                "nameGap": 22, "splitLine": {"show": False}, "axisLabel": {"show": False}, "min": 0,
+                "type": "value",
+                "gridIndex": 1,
+                "name": f"pending, {currency}",
+                "nameLocation": "middle",
+                "nameGap": 22,
+                "splitLine": {"show": False},
+                "axisLabel": {"show": False},
+                "min": 0,
             },
             _category_axis(time_labels, grid=2, show_labels=True, labels_shown=8),
         ],
@@ -139,41 +161,60 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
             price_axis,
             {"type": "value", "gridIndex": 1, "min": low, "max": high, "scale": True, "show": False},
             {
-                "type": "value", "gridIndex": 2, "name": f"open interest, {base}" if base else "open interest", "scale": True,
-                "splitLine": {"lineStyle": {"color": LINE_COLOUR}}, "axisLabel": {"color": TEXT_COLOUR, "formatter": "compact"},
+                "type": "value",
+                "gridIndex": 2,
+                "name": f"open interest, {base}" if base else "open interest",
+                "scale": True,
+                "splitLine": {"lineStyle": {"color": LINE_COLOUR}},
+                "axisLabel": {"color": TEXT_COLOUR, "formatter": "compact"},
             },
             {
-                "type": "value", "gridIndex": 2, "name": f"liquidated, {currency}", "position": "right",
-                "splitLine": {"show": False}, "axisLabel": {"color": TEXT_COLOUR, "formatter": "usd"},
+                "type": "value",
+                "gridIndex": 2,
+                "name": f"liquidated, {currency}",
+                "position": "right",
+                "splitLine": {"show": False},
+                "axisLabel": {"color": TEXT_COLOUR, "formatter": "usd"},
             },
         ],
-        "visualMap": [{
-            "type": "continuous",
-            # The map is painted by heatmap.js, which reads this component's
-            # range (dragging a handle hides the cells outside it); no series is coloured by it.
-            "seriesIndex": [],
-            "min": 0,
-            "max": scale_top,
-            "calculable": True,
-            "realtime": False,
-            "orient": "horizontal",
-            "top": 0,
-            "right": PROFILE_RIGHT,
-            "itemWidth": 12,
-            "itemHeight": 180,
-            "formatter": "usd",
-            "text": [f"{usd(scale_top)}+  (99th percentile; brighter cells capped)", "$0"],
-            "textStyle": {"color": TEXT_COLOUR},
-            "inRange": {"color": COLOUR_SCALE},
-        }],
+        "visualMap": [
+            {
+                "type": "continuous",
+                # The map is painted by heatmap.js, which reads this component's
+                # range (dragging a handle hides the cells outside it); no series is coloured by it.
+                "seriesIndex": [],
+                "min": 0,
+                "max": scale_top,
+                "calculable": True,
+                "realtime": False,
+                "orient": "horizontal",
+                "top": 0,
+                "right": PROFILE_RIGHT,
+                "itemWidth": 12,
+                "itemHeight": 180,
+                "formatter": "usd",
+                "text": [f"{usd(scale_top)}+  (99th percentile; brighter cells capped)", "$0"],
+                "textStyle": {"color": TEXT_COLOUR},
+                "inRange": {"color": COLOUR_SCALE},
+            }
+        ],
         "dataZoom": [
             {"type": "inside", "xAxisIndex": [0, 2]},
             # Price zoom: a slider beside the price axis; "none" keeps candles
             # and profile bars that reach outside the zoomed range.
             {
-                "type": "slider", "yAxisIndex": [0, 1], "filterMode": "none", "left": 4, "width": 12,
-                "top": HEATMAP_TOP, "height": HEATMAP_HEIGHT, "showDetail": False, "showDataShadow": False,
-                "brushSelect": False, "borderColor": LINE_COLOUR, "fillerColor": "rgba(154,163,181,0.18)",
+                "type": "slider",
+                "yAxisIndex": [0, 1],
+                "filterMode": "none",
+                "left": 4,
+                "width": 12,
+                "top": HEATMAP_TOP,
+                "height": HEATMAP_HEIGHT,
+                "showDetail": False,
+                "showDataShadow": False,
+                "brushSelect": False,
+                "borderColor": LINE_COLOUR,
+                "fillerColor": "rgba(154,163,181,0.18)",
             },
         ],
         "series": series,
@@ -185,8 +226,16 @@ def _narrow_option(window: HeatmapWindow, scale_top: float, series: list[dict]) 
     """What changes on a phone: the legend on one scrollable line, three time labels, no axis names."""
     return {
         # "data" again: a media rule's legend replaces the base one's list.
-        "legend": {"type": "scroll", "left": 4, "right": 4, "bottom": 0, "itemGap": 6, "itemWidth": 14,
-                   "textStyle": {"fontSize": 10}, "data": [s["name"] for s in series[2:]]},
+        "legend": {
+            "type": "scroll",
+            "left": 4,
+            "right": 4,
+            "bottom": 0,
+            "itemGap": 6,
+            "itemWidth": 14,
+            "textStyle": {"fontSize": 10},
+            "data": [s["name"] for s in series[2:]],
+        },
         "grid": [
             {"left": 56, "right": "22%", "top": HEATMAP_TOP, "height": "56%"},
             {"left": "80%", "right": 8, "top": HEATMAP_TOP, "height": "56%"},
@@ -209,8 +258,12 @@ def _category_axis(data: list[str], *, grid: int, show_labels: bool, labels_show
         "boundaryGap": True,
         "axisTick": {"show": False},
         "axisLine": {"lineStyle": {"color": LINE_COLOUR}},
-        "axisLabel": {"show": show_labels, "color": TEXT_COLOUR, "interval": max(0, len(data) // labels_shown - 1),
-                      "hideOverlap": True},
+        "axisLabel": {
+            "show": show_labels,
+            "color": TEXT_COLOUR,
+            "interval": max(0, len(data) // labels_shown - 1),
+            "hideOverlap": True,
+        },
         "splitLine": {"show": False},
     }
 
@@ -273,16 +326,22 @@ def _candle_series(window: HeatmapWindow) -> dict:
     price_line = _price_line(window)
     if not window.has_ohlc:
         return {
-            "name": "Close", "type": "line", "xAxisIndex": 0, "yAxisIndex": 0, "showSymbol": False,
-            "lineStyle": {"color": "#ffffff", "width": 1.2}, "data": _finite_list(_round_sig(window.close, 6)),
+            "name": "Close",
+            "type": "line",
+            "xAxisIndex": 0,
+            "yAxisIndex": 0,
+            "showSymbol": False,
+            "lineStyle": {"color": "#ffffff", "width": 1.2},
+            "data": _finite_list(_round_sig(window.close, 6)),
         } | price_line
     prices = [_round_sig(getattr(window, name), 6) for name in ("open", "close", "low", "high")]  # ECharts' order
-    data = [
-        values if all(math.isfinite(v) for v in values) else "-"
-        for values in np.column_stack(prices).tolist()
-    ]
+    data = [values if all(math.isfinite(v) for v in values) else "-" for values in np.column_stack(prices).tolist()]
     return {
-        "name": "Candles", "type": "candlestick", "xAxisIndex": 0, "yAxisIndex": 0, "data": data,
+        "name": "Candles",
+        "type": "candlestick",
+        "xAxisIndex": 0,
+        "yAxisIndex": 0,
+        "data": data,
         "itemStyle": {"color": "#f4f4f4", "color0": "#111318", "borderColor": "#f4f4f4", "borderColor0": "#c9ccd3"},
         "barMaxWidth": 8,
     } | price_line
@@ -294,13 +353,23 @@ def _price_line(window: HeatmapWindow) -> dict:
     if not len(closes):
         return {}
     last = float(_round_sig(closes[-1], 6))
-    return {"markLine": {
-        "silent": True, "symbol": ["none", "none"], "animation": False,
-        "lineStyle": {"color": PRICE_LINE_COLOUR, "type": "dashed", "width": 1},
-        "label": {"position": "start", "formatter": _price_text(last), "color": "#111318",
-                  "backgroundColor": PRICE_LINE_COLOUR, "padding": [2, 4], "borderRadius": 2},
-        "data": [{"name": "last price", "yAxis": last}],
-    }}
+    return {
+        "markLine": {
+            "silent": True,
+            "symbol": ["none", "none"],
+            "animation": False,
+            "lineStyle": {"color": PRICE_LINE_COLOUR, "type": "dashed", "width": 1},
+            "label": {
+                "position": "start",
+                "formatter": _price_text(last),
+                "color": "#111318",
+                "backgroundColor": PRICE_LINE_COLOUR,
+                "padding": [2, 4],
+                "borderRadius": 2,
+            },
+            "data": [{"name": "last price", "yAxis": last}],
+        }
+    }
 
 
 def _profile_series(window: HeatmapWindow) -> list[dict]:
@@ -309,13 +378,19 @@ def _profile_series(window: HeatmapWindow) -> list[dict]:
     edges = _round_sig(window.edges, 6)
     longs = _round_sig(window.profile_long.astype(np.float64), 3)
     shorts = _round_sig(window.profile_short.astype(np.float64), 3)
-    common = {"type": "custom", "renderItem": "profileBar", "xAxisIndex": 1, "yAxisIndex": 1,
-              "encode": {"x": [1, 2], "y": [3, 4]}, "clip": True}
+    common = {
+        "type": "custom",
+        "renderItem": "profileBar",
+        "xAxisIndex": 1,
+        "yAxisIndex": 1,
+        "encode": {"x": [1, 2], "y": [3, 4]},
+        "clip": True,
+    }
     return [
-        common | {"name": "Longs pending now", "itemStyle": {"color": LONG_COLOUR},
-                  "data": _rows(edges, np.zeros_like(longs), longs)},
-        common | {"name": "Shorts pending now", "itemStyle": {"color": SHORT_COLOUR},
-                  "data": _rows(edges, longs, longs + shorts)},
+        common
+        | {"name": "Longs pending now", "itemStyle": {"color": LONG_COLOUR}, "data": _rows(edges, np.zeros_like(longs), longs)},
+        common
+        | {"name": "Shorts pending now", "itemStyle": {"color": SHORT_COLOUR}, "data": _rows(edges, longs, longs + shorts)},
     ]
 
 
@@ -328,32 +403,60 @@ def _rows(edges: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[list]:
 
 
 def _lower_series(window: HeatmapWindow) -> list[dict]:
-    series = [{
-        "name": "Open interest", "type": "line", "xAxisIndex": 2, "yAxisIndex": 2, "showSymbol": False,
-        "lineStyle": {"color": "#f5c542", "width": 1.2}, "itemStyle": {"color": "#f5c542"},
-        "data": _finite_list(_round_sig(window.open_interest, 5)),
-    }]
+    series = [
+        {
+            "name": "Open interest",
+            "type": "line",
+            "xAxisIndex": 2,
+            "yAxisIndex": 2,
+            "showSymbol": False,
+            "lineStyle": {"color": "#f5c542", "width": 1.2},
+            "itemStyle": {"color": "#f5c542"},
+            "data": _finite_list(_round_sig(window.open_interest, 5)),
+        }
+    ]
     measured = np.isfinite(window.measured_long) & np.isfinite(window.measured_short)
     bars = {"type": "bar", "xAxisIndex": 2, "yAxisIndex": 3, "barCategoryGap": "20%"}
     estimate_long = np.where(measured, np.nan, -window.realized_long)
     estimate_short = np.where(measured, np.nan, window.realized_short)
     series += [
-        bars | {"name": "Longs liquidated (model estimate)", "stack": "estimate",
-                "itemStyle": {"color": LONG_COLOUR, "opacity": 0.55}, "data": _finite_list(_round_sig(estimate_long, 3))},
-        bars | {"name": "Shorts liquidated (model estimate)", "stack": "estimate",
-                "itemStyle": {"color": SHORT_COLOUR, "opacity": 0.55}, "data": _finite_list(_round_sig(estimate_short, 3))},
+        bars
+        | {
+            "name": "Longs liquidated (model estimate)",
+            "stack": "estimate",
+            "itemStyle": {"color": LONG_COLOUR, "opacity": 0.55},
+            "data": _finite_list(_round_sig(estimate_long, 3)),
+        },
+        bars
+        | {
+            "name": "Shorts liquidated (model estimate)",
+            "stack": "estimate",
+            "itemStyle": {"color": SHORT_COLOUR, "opacity": 0.55},
+            "data": _finite_list(_round_sig(estimate_short, 3)),
+        },
     ]
     if measured.any():
         series += [
-            bars | {"name": "Longs liquidated (measured)", "stack": "measured", "itemStyle": {"color": LONG_COLOUR},
-                    "data": _finite_list(_round_sig(np.where(measured, -window.measured_long, np.nan), 3))},
-            bars | {"name": "Shorts liquidated (measured)", "stack": "measured", "itemStyle": {"color": SHORT_COLOUR},
-                    "data": _finite_list(_round_sig(np.where(measured, window.measured_short, np.nan), 3))},
+            bars
+            | {
+                "name": "Longs liquidated (measured)",
+                "stack": "measured",
+                "itemStyle": {"color": LONG_COLOUR},
+                "data": _finite_list(_round_sig(np.where(measured, -window.measured_long, np.nan), 3)),
+            },
+            bars
+            | {
+                "name": "Shorts liquidated (measured)",
+                "stack": "measured",
+                "itemStyle": {"color": SHORT_COLOUR},
+                "data": _finite_list(_round_sig(np.where(measured, window.measured_short, np.nan), 3)),
+            },
         ]
     return series
 
 
 # -- formatting ------------------------------------------------------------------
+
 
 def _round_sig(values: np.ndarray, digits: int) -> np.ndarray:
     """Round to ``digits`` significant figures, element-wise (zeros and NaN pass through)."""
@@ -398,8 +501,6 @@ def _price_text(price: float) -> str:
     return f"{price:.4g}"
 
 
-
-
 # -- where the bands come from (coin pages) ---------------------------------------
 # Added to a finished payload rather than built into ``heatmap_option``, so the
 # chart's own layout stays one function and the split is one optional step.
@@ -425,21 +526,38 @@ def add_exchange_split(payload: dict, split) -> dict:
     # The same custom bars as the totals (heatmap.js draws them between each row's price edges),
     # one per exchange and side, stacked: longs of every exchange, then their shorts.
     edges = np.asarray(payload["meta"]["edges"], dtype=np.float64)
-    common = {"type": "custom", "renderItem": "profileBar", "xAxisIndex": 1, "yAxisIndex": 1,
-              "encode": {"x": [1, 2], "y": [3, 4]}, "clip": True}
+    common = {
+        "type": "custom",
+        "renderItem": "profileBar",
+        "xAxisIndex": 1,
+        "yAxisIndex": 1,
+        "encode": {"x": [1, 2], "y": [3, 4]},
+        "clip": True,
+    }
     profile = []
     stacked = np.zeros(len(edges) - 1)
-    for side, values, colours in (("Longs", split.profile_long, EXCHANGE_LONG_COLOURS), ("Shorts", split.profile_short, EXCHANGE_SHORT_COLOURS)):
+    for side, values, colours in (
+        ("Longs", split.profile_long, EXCHANGE_LONG_COLOURS),
+        ("Shorts", split.profile_short, EXCHANGE_SHORT_COLOURS),
+    ):
         for index, label in enumerate(split.labels):
             top = stacked + _round_sig(np.asarray(values[index], dtype=np.float64), 3)
-            profile.append(common | {
-                "name": f"{side} pending now · {label}", "itemStyle": {"color": colours[index % len(colours)]},
-                "data": _rows(edges, stacked, top),
-            })
+            profile.append(
+                common
+                | {
+                    "name": f"{side} pending now · {label}",
+                    "itemStyle": {"color": colours[index % len(colours)]},
+                    "data": _rows(edges, stacked, top),
+                }
+            )
             stacked = top
     lines = [
         {
-            "name": f"Open interest · {label}", "type": "line", "xAxisIndex": 2, "yAxisIndex": 2, "showSymbol": False,
+            "name": f"Open interest · {label}",
+            "type": "line",
+            "xAxisIndex": 2,
+            "yAxisIndex": 2,
+            "showSymbol": False,
             "lineStyle": {"color": EXCHANGE_LINE_COLOURS[index % len(EXCHANGE_LINE_COLOURS)], "width": 1, "type": "dashed"},
             "itemStyle": {"color": EXCHANGE_LINE_COLOURS[index % len(EXCHANGE_LINE_COLOURS)]},
             "data": _finite_list(_round_sig(split.open_interest[index], 5)),

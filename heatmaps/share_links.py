@@ -61,5 +61,8 @@ def share_description(analysis: dict) -> str:
     if five is None:
         return "Estimated pending liquidations by price (model estimate)."
     side = {"long": "longs heavier", "short": "shorts heavier", "balanced": "balanced"}.get(heavier, "")
-    text = f"Model estimate: {usd(five.long_usd)} of longs liquidate if price falls 5 %, {usd(five.short_usd)} of shorts if it rises 5 %"
+    text = (
+        f"Model estimate: {usd(five.long_usd)} of longs liquidate if price falls 5 %, "
+        f"{usd(five.short_usd)} of shorts if it rises 5 %"
+    )
     return f"{text}; {side}." if side else f"{text}."

@@ -85,6 +85,7 @@ def model_explained(request):
 
 # -- share links ------------------------------------------------------------------
 
+
 @login_required
 @require_POST
 def share_create(request):
@@ -149,8 +150,11 @@ def _render_share(request, pk: int, partial: bool) -> str:
     link = ShareLink.objects.select_related("market__exchange").get(pk=pk)
     view, frozen = shared_view(link)
     context = view_context(
-        view, path=request.path, public=True,
-        analysis=frozen["analysis"] if frozen else None, params=frozen["params"] if frozen else None,
+        view,
+        path=request.path,
+        public=True,
+        analysis=frozen["analysis"] if frozen else None,
+        params=frozen["params"] if frozen else None,
     ) | {
         "link": link,
         "og_description": link.description if link.frozen else share_description(view.analysis),

@@ -160,7 +160,15 @@ def liquidation_grid(
         half_life_steps=half_life_steps,
     )
     series = MarketSeries(
-        high, low, close, open_interest, open_time, long_share, taker_buy_volume, volume, params,
+        high,
+        low,
+        close,
+        open_interest,
+        open_time,
+        long_share,
+        taker_buy_volume,
+        volume,
+        params,
         high_first=high_first,
     ).checked()
     edges = check_bin_edges(bin_edges)

@@ -67,6 +67,4 @@ def first_at_or_above(values: np.ndarray, start: np.ndarray, threshold: np.ndarr
     Negation is exact in floating point, so this is the range-minimum search on
     ``-values`` with no rounding introduced.
     """
-    return RangeMinTable(-np.asarray(values, dtype=np.float64)).first_at_or_below(
-        start, -np.asarray(threshold, dtype=np.float64)
-    )
+    return RangeMinTable(-np.asarray(values, dtype=np.float64)).first_at_or_below(start, -np.asarray(threshold, dtype=np.float64))

@@ -340,9 +340,7 @@ def binance_usdm_liquidation_price(
     """
     side = 1.0 if position > 0 else -1.0
     q = abs(position)
-    return (wallet_balance - other_maintenance + other_unrealized_pnl + cum - side * q * entry_price) / (
-        q * mmr - side * q
-    )
+    return (wallet_balance - other_maintenance + other_unrealized_pnl + cum - side * q * entry_price) / (q * mmr - side * q)
 
 
 def binance_coinm_liquidation_price(

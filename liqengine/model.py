@@ -205,9 +205,7 @@ def _closing_factors(
     corr = [0.0]  # corr[k]: sum of log f over the first k solved steps
     dead_below = 0  # groups with k below this were created before a solved f = 0 step
     solved = []
-    for _row, o_prev, o_cur, a, b in zip(
-        need_rows.tolist(), oi[need_rows - 1].tolist(), oi[need_rows].tolist(), ptr, ptr_end
-    ):
+    for _row, o_prev, o_cur, a, b in zip(need_rows.tolist(), oi[need_rows - 1].tolist(), oi[need_rows].tolist(), ptr, ptr_end):
         now = corr[-1]
         lq = 0.0
         for p in range(a, b):
@@ -281,6 +279,7 @@ def instant_usd(inst: LevelSet | None, n: int, which: np.ndarray | None = None) 
 
 def _split_same_step(lv: LevelSet, crossed: np.ndarray) -> tuple[LevelSet, LevelSet]:
     """(levels that become pending, levels liquidated in their own step)."""
+
     def pick(mask):
         return LevelSet(*(getattr(lv, name)[mask] for name in LevelSet.__dataclass_fields__))
 
@@ -323,9 +322,11 @@ def build_ledger(series: MarketSeries) -> Ledger:
     instant = {"long": None, "short": None}
     if series.high_first is not None:
         longs, instant["long"] = _split_same_step(
-            longs, same_step_crossed("long", longs.t, longs.price, series.high_first, h, lo))
+            longs, same_step_crossed("long", longs.t, longs.price, series.high_first, h, lo)
+        )
         shorts, instant["short"] = _split_same_step(
-            shorts, same_step_crossed("short", shorts.t, shorts.price, series.high_first, h, lo))
+            shorts, same_step_crossed("short", shorts.t, shorts.price, series.high_first, h, lo)
+        )
     log_age = log_age_per_step(params.half_life_steps)
 
     f = _closing_factors(

@@ -90,8 +90,9 @@ def log_age_per_step(half_life_steps: float | None) -> float:
     return -math.log(2.0) / float(half_life_steps)
 
 
-def same_step_crossed(side: str, rows: np.ndarray, price: np.ndarray, high_first: np.ndarray,
-                      high: np.ndarray, low: np.ndarray) -> np.ndarray:
+def same_step_crossed(
+    side: str, rows: np.ndarray, price: np.ndarray, high_first: np.ndarray, high: np.ndarray, low: np.ndarray
+) -> np.ndarray:
     """Which levels opened at ``rows`` are liquidated within their own step (bool per level).
 
     A long opened in a candle whose high came first is crossed by the low that
@@ -115,8 +116,18 @@ def direction_order(open_, close) -> np.ndarray:
     return out
 
 
-def intrabar_order(open_, close, *, open_time=None, step_ms: int | None = None, fine_open_time=None,
-                   fine_open=None, fine_high=None, fine_low=None, fine_close=None) -> np.ndarray:
+def intrabar_order(
+    open_,
+    close,
+    *,
+    open_time=None,
+    step_ms: int | None = None,
+    fine_open_time=None,
+    fine_open=None,
+    fine_high=None,
+    fine_low=None,
+    fine_close=None,
+) -> np.ndarray:
     """Which extreme of each candle came first: 1 high first, 0 low first, -1 unknown.
 
     With finer candles (``fine_*``, ``fine_open_time`` in the same ms as

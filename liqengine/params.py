@@ -82,9 +82,7 @@ class ModelParams:
             "formula": {"contract": self.formula.contract, "maintenance_basis": self.formula.maintenance_basis},
             "tiers": None if self.tiers is None else self.tiers.to_records(),
             "position_notional": (
-                list(self.position_notional)
-                if isinstance(self.position_notional, tuple)
-                else self.position_notional
+                list(self.position_notional) if isinstance(self.position_notional, tuple) else self.position_notional
             ),
             "default_long_share": float(self.default_long_share),
             "half_life_steps": self.half_life_steps,

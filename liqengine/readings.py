@@ -68,8 +68,17 @@ class ReadingSettings:
     big_share: float = 0.5  # a band is big with at least this share of the window's largest band
 
     def __post_init__(self):
-        for name in ("band_factor", "thin_pct", "pressure_pct", "top_share", "history_days", "lean_pct",
-                     "lean_ratio", "magnet_pct", "big_share"):
+        for name in (
+            "band_factor",
+            "thin_pct",
+            "pressure_pct",
+            "top_share",
+            "history_days",
+            "lean_pct",
+            "lean_ratio",
+            "magnet_pct",
+            "big_share",
+        ):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
@@ -219,8 +228,7 @@ def run_start(flags) -> int | None:
     return int(off[-1]) + 1 if len(off) else 0
 
 
-def magnet_band(row, edges, close: float, pct: float = 5.0, big_share: float = 0.5,
-                band_factor: float = 3.0) -> dict | None:
+def magnet_band(row, edges, close: float, pct: float = 5.0, big_share: float = 0.5, band_factor: float = 3.0) -> dict | None:
     """The nearest big band within ``pct`` % of ``close`` in one row (long + short), or None.
 
     Bands are :func:`~.bands.detect_bands`'s; those whose price lies within the
@@ -254,8 +262,9 @@ class ReadingSeries:
     short_above: np.ndarray  # short fuel within lean_pct above
 
 
-def reading_series(long_grid, short_grid, edges, close, open_time, settings: ReadingSettings | None = None,
-                   *, rank_rows=None) -> ReadingSeries:
+def reading_series(
+    long_grid, short_grid, edges, close, open_time, settings: ReadingSettings | None = None, *, rank_rows=None
+) -> ReadingSeries:
     """The readings' numbers for every row of a grid (rows × bins per side).
 
     ``rank_rows`` (indices) limits the pressure ranks to those rows (the others NaN).
@@ -348,6 +357,14 @@ def read_map(long_grid, short_grid, edges, close, open_time, settings: ReadingSe
     total_last = _zero_nan(lg[-1] + sg[-1])
     magnet = magnet_band(total_last, edges, float(c[-1]), s.magnet_pct, s.big_share, s.band_factor)
     return MapReadings(
-        close=float(c[-1]), thin_up_pct=float(up[0]), thin_down_pct=float(down[0]),
-        pressure=pressure, long_below=lb, short_above=sa, lean=lean, lean_ratio=ratio, magnet=magnet, settings=s,
+        close=float(c[-1]),
+        thin_up_pct=float(up[0]),
+        thin_down_pct=float(down[0]),
+        pressure=pressure,
+        long_below=lb,
+        short_above=sa,
+        lean=lean,
+        lean_ratio=ratio,
+        magnet=magnet,
+        settings=s,
     )

@@ -35,12 +35,10 @@ class LiquidationGrid:
     closing_factor: np.ndarray
     open_time: np.ndarray | None = None
 
-
     @property
     def grid(self) -> np.ndarray:
         """What the heatmap shows: ``long_grid + short_grid``."""
         return self.long_grid + self.short_grid
-
 
 
 @dataclass(frozen=True)
@@ -84,9 +82,7 @@ class ReducedGrid:
     open_interest: np.ndarray
     layers: tuple[ReducedLayer, ...] = ()  # per (market, bucket) parts, when asked for
 
-
     @property
     def grid(self) -> np.ndarray:
         """What the heatmap shows: ``long_grid + short_grid`` (max per side, then summed)."""
         return self.long_grid + self.short_grid
-

@@ -58,9 +58,7 @@ def _in_range(values: np.ndarray, edges: np.ndarray, lo: float, hi: float) -> fl
     return float(np.dot(values, frac))
 
 
-def squeeze_summary(
-    long_row, short_row, bin_edges, price: float, pcts: Sequence[float] = DEFAULT_SQUEEZE_PCTS
-) -> SqueezeSummary:
+def squeeze_summary(long_row, short_row, bin_edges, price: float, pcts: Sequence[float] = DEFAULT_SQUEEZE_PCTS) -> SqueezeSummary:
     """Squeeze table for one row of ``long_grid``/``short_grid`` at ``price`` (usually the row's close)."""
     edges = check_bin_edges(bin_edges)
     lg = as_series("long_row", long_row)

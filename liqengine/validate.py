@@ -117,9 +117,7 @@ def check_buckets(leverage: Sequence[float], weights: Sequence[float], mmr: Sequ
     w = as_series("weights", weights)
     m = as_series("mmr", mmr)
     if not (len(lev) == len(w) == len(m)):
-        raise ValueError(
-            f"leverage, weights and mmr need one value per bucket (got {len(lev)}, {len(w)}, {len(m)})"
-        )
+        raise ValueError(f"leverage, weights and mmr need one value per bucket (got {len(lev)}, {len(w)}, {len(m)})")
     if len(lev) == 0:
         raise ValueError("at least one leverage bucket is needed")
     for name, arr in (("leverage", lev), ("weights", w), ("mmr", m)):
@@ -178,9 +176,7 @@ def check_taker(taker_buy_volume, volume, n: int):
     tb = as_series("taker_buy_volume", taker_buy_volume)
     v = as_series("volume", volume)
     if len(tb) != n or len(v) != n:
-        raise ValueError(
-            f"taker_buy_volume and volume need one value per step (got {len(tb)} and {len(v)}, expected {n})"
-        )
+        raise ValueError(f"taker_buy_volume and volume need one value per step (got {len(tb)} and {len(v)}, expected {n})")
     for name, arr in (("taker_buy_volume", tb), ("volume", v)):
         bad = np.isinf(arr) | (arr < 0)
         if bad.any():

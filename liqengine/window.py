@@ -138,15 +138,17 @@ def window_grid(
                 # This market drawing bucket k alone; the other markets drawing nothing.
                 views = [r.only_buckets([k] if j == i else []) for j, r in enumerate(runs)]
                 part = reduce_stream(views)
-                layers.append(ReducedLayer(
-                    market_index=i,
-                    bucket_index=k,
-                    leverage=float(run.series.params.leverage[k]),
-                    long_grid=part.long,
-                    short_grid=part.short,
-                    realized_long=per_column(union.gather([v.realized("long") for v in views]), "realized", 0.0),
-                    realized_short=per_column(union.gather([v.realized("short") for v in views]), "realized", 0.0),
-                ))
+                layers.append(
+                    ReducedLayer(
+                        market_index=i,
+                        bucket_index=k,
+                        leverage=float(run.series.params.leverage[k]),
+                        long_grid=part.long,
+                        short_grid=part.short,
+                        realized_long=per_column(union.gather([v.realized("long") for v in views]), "realized", 0.0),
+                        realized_short=per_column(union.gather([v.realized("short") for v in views]), "realized", 0.0),
+                    )
+                )
     if layers and steps.max() <= 1:
         # At most one step per column: the parts add up to the total cell by cell,
         # so the total needs no stream of its own (it differs from one by rounding only).

@@ -119,7 +119,9 @@ class Env:
             return None
         parts = urlsplit(value)
         if parts.scheme not in schemes:
-            raise EnvError(name, f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {_redact(value)!r}")
+            raise EnvError(
+                name, f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {_redact(value)!r}"
+            )
         try:
             parts.port  # noqa: B018 - a malformed port raises ValueError here
         except ValueError:

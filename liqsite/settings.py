@@ -109,7 +109,11 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_from_url("DATABASE_URL", env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite")), VAR_DIR / "liqsite.sqlite3")}
+DATABASES = {
+    "default": database_from_url(
+        "DATABASE_URL", env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite")), VAR_DIR / "liqsite.sqlite3"
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # How long a web request waits for a locked SQLite database before the 503 page (applied in liqsite/wsgi.py).
 LIQSITE_REQUEST_DB_WAIT_SECONDS = 1.0
@@ -237,7 +241,9 @@ CELERY_TASK_TIME_LIMIT = LIQSITE_TASK_TIME_LIMIT
 # retry countdown (an hour, the outbox), since a worker holds a delayed task unacknowledged.
 LIQSITE_BROKER_VISIBILITY_TIMEOUT = env.int("LIQSITE_BROKER_VISIBILITY_TIMEOUT", 2 * LIQSITE_TASK_TIME_LIMIT, minimum=3601)
 if LIQSITE_BROKER_VISIBILITY_TIMEOUT <= LIQSITE_TASK_TIME_LIMIT:
-    raise EnvError("LIQSITE_BROKER_VISIBILITY_TIMEOUT", "must be longer than LIQSITE_TASK_TIME_LIMIT (the longest a task may run)")
+    raise EnvError(
+        "LIQSITE_BROKER_VISIBILITY_TIMEOUT", "must be longer than LIQSITE_TASK_TIME_LIMIT (the longest a task may run)"
+    )
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = LIQSITE_BROKER_VISIBILITY_TIMEOUT
 
 # --- Production hardening (``manage.py check --deploy`` is clean with these) ---

@@ -57,4 +57,6 @@ class LiqsiteTask(DjangoTask):
         try:
             self.apply_async(args, kwargs, **options)
         except BrokerUnavailable as error:
-            log.error("could not queue %s%r: the broker is unreachable (%s); a periodic job will redo it", self.name, tuple(args), error)
+            log.error(
+                "could not queue %s%r: the broker is unreachable (%s); a periodic job will redo it", self.name, tuple(args), error
+            )

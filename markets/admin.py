@@ -74,8 +74,16 @@ class MarketAdmin(admin.ModelAdmin):
     list_filter = ["exchange", "active", "contract_type"]
     search_fields = ["symbol"]
     readonly_fields = [
-        "base", "quote", "contract_type", "contract_size", "tick_size", "note",
-        "last_ingest_at", "last_error", "last_error_at", "created_at",
+        "base",
+        "quote",
+        "contract_type",
+        "contract_size",
+        "tick_size",
+        "note",
+        "last_ingest_at",
+        "last_error",
+        "last_error_at",
+        "created_at",
     ]
     actions = ["refresh_now", "activate", "deactivate"]
 

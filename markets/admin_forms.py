@@ -76,7 +76,9 @@ class MarketForm(forms.ModelForm):
             if error.permanent:
                 self.add_error("symbol", str(error))
             else:
-                raise forms.ValidationError(f"Could not check {symbol} with {exchange.label} right now ({error}); try again.") from error
+                raise forms.ValidationError(
+                    f"Could not check {symbol} with {exchange.label} right now ({error}); try again."
+                ) from error
         except LookupError as error:
             self.add_error("exchange", str(error))
         return cleaned

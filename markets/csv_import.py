@@ -67,8 +67,13 @@ class CsvError(ValueError):
 
 
 def import_series_csv(
-    market: Market, kind_name: str, interval: str | None, handle: BinaryIO, *,
-    batch_rows: int = BATCH_ROWS, oi_stamp: str | None = None,
+    market: Market,
+    kind_name: str,
+    interval: str | None,
+    handle: BinaryIO,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    oi_stamp: str | None = None,
 ) -> IngestResult:
     """Import a CSV file (opened in binary mode) into a market's series; all rows or none.
 
@@ -81,7 +86,10 @@ def import_series_csv(
     rows = read_series_csv(kind, decoded_lines(handle))
     if kind_name == "open_interest":
         if oi_stamp is None:
-            raise CsvError("say when each open-interest reading was taken: oi_stamp 'open' (at its time) or 'close' (at the close of the step starting at its time)")
+            raise CsvError(
+                "say when each open-interest reading was taken: oi_stamp 'open' (at its time) "
+                "or 'close' (at the close of the step starting at its time)"
+            )
         rows = _at_reading_time(rows, check_stamp(oi_stamp), interval_delta(interval))
     elif oi_stamp is not None:
         raise CsvError(f"oi_stamp applies to open interest only, not {kind_name}")
@@ -110,7 +118,8 @@ def decoded_lines(handle: BinaryIO) -> Iterator[str]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise CsvError(
-                f"line {number}: byte 0x{raw[error.start]:02x} at position {error.start + 1} is not UTF-8 (save the file as UTF-8)"
+                f"line {number}: byte 0x{raw[error.start]:02x} at position {error.start + 1} is not UTF-8 "
+                "(save the file as UTF-8)"
             ) from None
         yield text.removeprefix("\ufeff") if number == 1 else text
 
@@ -219,7 +228,9 @@ class _SpikeCheck:
         reference = statistics.median(self.closes)
         if row.high > SPIKE_FACTOR * reference:
             around = "its own close" if len(self.closes) == 1 else f"the median close of its last {len(self.closes)} rows"
-            raise CsvError(f"line {line}: high {row.high:g} is over {SPIKE_FACTOR:,} times {around} ({reference:g}); a typing or unit error?")
+            raise CsvError(
+                f"line {line}: high {row.high:g} is over {SPIKE_FACTOR:,} times {around} ({reference:g}); a typing or unit error?"
+            )
 
 
 def _show(text: str, limit: int = 40) -> str:

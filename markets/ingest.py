@@ -52,7 +52,9 @@ def last_stored_time(kind_name: str, market: Market, interval: str | None) -> da
     kind = SERIES[kind_name]
     return (
         kind.model.objects.filter(**_series_filter(kind, market, interval))
-        .order_by("-time").values_list("time", flat=True).first()
+        .order_by("-time")
+        .values_list("time", flat=True)
+        .first()
     )
 
 
@@ -65,7 +67,9 @@ def ingest_batch(market: Market, kind_name: str, interval: str | None, rows: Seq
         return IngestResult()
     problems = validate_rows(kind, interval, rows, describe=describe)
     if problems:
-        raise IngestError(f"{_series_name(kind, market, interval)}: batch of {len(rows)} rows rejected, nothing written: " + "; ".join(problems))
+        raise IngestError(
+            f"{_series_name(kind, market, interval)}: batch of {len(rows)} rows rejected, nothing written: " + "; ".join(problems)
+        )
     with transaction.atomic():
         return _upsert(kind, market, interval, rows)
 
@@ -105,8 +109,9 @@ def _upsert(kind: SeriesKind, market: Market, interval: str | None, rows: list) 
     result = IngestResult(first=rows[0].time, last=rows[-1].time)
     stored = {
         values[0]: values[1:]
-        for values in kind.model.objects.filter(**scope, time__gte=rows[0].time, time__lte=rows[-1].time)
-        .values_list("time", *kind.fields)
+        for values in kind.model.objects.filter(**scope, time__gte=rows[0].time, time__lte=rows[-1].time).values_list(
+            "time", *kind.fields
+        )
     }
     to_write = []
     for row in rows:

@@ -24,16 +24,20 @@ def _covered_until(row: LiquidationCoverage, now: datetime) -> datetime:
     return now if now - last <= STALE_AFTER else last
 
 
-def liquidation_coverage_gaps(*, market: Market, start: datetime, end: datetime, now: datetime | None = None) -> list[tuple[datetime, datetime]]:
+def liquidation_coverage_gaps(
+    *, market: Market, start: datetime, end: datetime, now: datetime | None = None
+) -> list[tuple[datetime, datetime]]:
     """The parts of ``[start, end)`` when no collector connection to the market's exchange was up.
 
     Liquidations in a gap are unknown, not absent: pages should shade them.
     """
     now = now or timezone.now()
     end = min(end, now)
-    rows = LiquidationCoverage.objects.filter(exchange_id=market.exchange_id, connected_at__lt=end).filter(
-        Q(disconnected_at__isnull=True) | Q(disconnected_at__gt=start)
-    ).order_by("connected_at")
+    rows = (
+        LiquidationCoverage.objects.filter(exchange_id=market.exchange_id, connected_at__lt=end)
+        .filter(Q(disconnected_at__isnull=True) | Q(disconnected_at__gt=start))
+        .order_by("connected_at")
+    )
     gaps, cursor = [], start
     for row in rows:
         covered_from, covered_to = row.connected_at, _covered_until(row, now)

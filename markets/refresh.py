@@ -96,8 +96,10 @@ def market_refresh(market_id: int, *, transport=None, progress: Progress | None 
     if banned_for:
         # Asking during a ban only prolongs it (Binance escalates repeat offenders):
         # skip without a request; the next periodic refresh after the ban runs as usual.
-        report.error = (f"{market.exchange.label} banned this server's address until "
-                        f"{market.exchange.banned_until.isoformat(timespec='seconds')}; not asked before then")
+        report.error = (
+            f"{market.exchange.label} banned this server's address until "
+            f"{market.exchange.banned_until.isoformat(timespec='seconds')}; not asked before then"
+        )
         return report
     try:
         plugin = market.exchange.client(transport=transport)

@@ -43,7 +43,9 @@ def market_coverage_list(*, markets=None) -> list[MarketCoverage]:
         group = ["market_id", "interval"] if kind.per_interval else ["market_id"]
         rows = (
             kind.model.objects.filter(market_id__in=by_id)
-            .values(*group).annotate(first=Min("time"), last=Max("time"), rows=Count("pk")).order_by(*group)
+            .values(*group)
+            .annotate(first=Min("time"), last=Max("time"), rows=Count("pk"))
+            .order_by(*group)
         )
         for row in rows:
             by_id[row["market_id"]].series.append(

@@ -104,24 +104,48 @@ SERIES: dict[str, SeriesKind] = {
     kind.name: kind
     for kind in (
         SeriesKind(
-            "candles", "Candles", Candle, plugin_types.Candle,
-            ("open", "high", "low", "close", "volume", "taker_buy_volume"), frozenset({"taker_buy_volume"}), True,
-            lambda plugin, symbol, interval, since: plugin.candles(symbol, interval, since), _check_candle,
+            "candles",
+            "Candles",
+            Candle,
+            plugin_types.Candle,
+            ("open", "high", "low", "close", "volume", "taker_buy_volume"),
+            frozenset({"taker_buy_volume"}),
+            True,
+            lambda plugin, symbol, interval, since: plugin.candles(symbol, interval, since),
+            _check_candle,
         ),
         SeriesKind(
-            "open_interest", "Open interest", OpenInterest, plugin_types.OpenInterestPoint,
-            ("open_interest", "open_interest_usd"), frozenset({"open_interest_usd"}), True,
-            _fetch_open_interest, _check_open_interest,
+            "open_interest",
+            "Open interest",
+            OpenInterest,
+            plugin_types.OpenInterestPoint,
+            ("open_interest", "open_interest_usd"),
+            frozenset({"open_interest_usd"}),
+            True,
+            _fetch_open_interest,
+            _check_open_interest,
         ),
         SeriesKind(
-            "long_short", "Long/short ratio", LongShortRatio, plugin_types.LongShortPoint,
-            ("long_share",), frozenset(), True,
-            lambda plugin, symbol, interval, since: plugin.long_short_ratios(symbol, interval, since), _check_long_share,
+            "long_short",
+            "Long/short ratio",
+            LongShortRatio,
+            plugin_types.LongShortPoint,
+            ("long_share",),
+            frozenset(),
+            True,
+            lambda plugin, symbol, interval, since: plugin.long_short_ratios(symbol, interval, since),
+            _check_long_share,
         ),
         SeriesKind(
-            "funding", "Funding rate", FundingRate, plugin_types.FundingRatePoint,
-            ("rate",), frozenset(), False,
-            lambda plugin, symbol, interval, since: plugin.funding_rates(symbol, since), _check_funding,
+            "funding",
+            "Funding rate",
+            FundingRate,
+            plugin_types.FundingRatePoint,
+            ("rate",),
+            frozenset(),
+            False,
+            lambda plugin, symbol, interval, since: plugin.funding_rates(symbol, since),
+            _check_funding,
         ),
     )
 }
@@ -151,7 +175,8 @@ def validate_rows(kind: SeriesKind, interval: str | None, rows, *, describe=None
             problems.append(f"{where}: time is not after the previous row ({previous.isoformat()}); times must increase")
         previous = row.time
         bad = [
-            name for name in kind.fields
+            name
+            for name in kind.fields
             if not (getattr(row, name) is None and name in kind.optional)
             and not (isinstance(getattr(row, name), (int, float)) and math.isfinite(getattr(row, name)))
         ]

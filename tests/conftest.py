@@ -44,12 +44,14 @@ def dummy_plugin_installed(tmp_path, monkeypatch):
     dist = tmp_path / "liqsite_dummy_exchange-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: liqsite-dummy-exchange\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(textwrap.dedent("""\
+    (dist / "entry_points.txt").write_text(
+        textwrap.dedent("""\
         [liqsite.exchanges]
         dummy = tests.dummy_exchange:DummyExchange
         broken = tests.no_such_module:Nothing
         sample = tests.dummy_exchange:DummyExchange
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     reload_plugins()
     yield
@@ -78,5 +80,8 @@ def pytest_report_header(config):
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    return [f"liqsite database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}", f"celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
-            f"python: {sys.version.split()[0]}"]
+    return [
+        f"liqsite database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}",
+        f"celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
+        f"python: {sys.version.split()[0]}",
+    ]

@@ -58,8 +58,17 @@ class DummyExchange(ExchangePlugin):
         if self.http is not None:
             rows = self.http.get_json("/v1/instruments")
             reader = ResponseReader(self.label, "/v1/instruments")
-            return tuple(Instrument(reader.field(row, "symbol"), row["base"], row["quote"], "linear", 1.0,
-                                    reader.number(reader.field(row, "tick"), "tick")) for row in reader.sequence(rows, "data"))
+            return tuple(
+                Instrument(
+                    reader.field(row, "symbol"),
+                    row["base"],
+                    row["quote"],
+                    "linear",
+                    1.0,
+                    reader.number(reader.field(row, "tick"), "tick"),
+                )
+                for row in reader.sequence(rows, "data")
+            )
         return (Instrument("DUMMYUSDT", "DUMMY", "USDT", "linear", 1.0, 0.01),)
 
     def _fail_if_asked(self, endpoint: str) -> None:
@@ -110,8 +119,13 @@ class DummyExchange(ExchangePlugin):
                 candles.append(Candle(reader.time_ms(row[0], f"{where}.time"), *values))
             return list(reader.ascending(candles, "time"))
 
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * PAGE_ROWS,
-                             since_ms=to_ms(since) if since else None)
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=to_ms(http.utc_now()),
+            step_ms=step * PAGE_ROWS,
+            since_ms=to_ms(since) if since else None,
+        )
 
 
 def _unwrap(body, reader):

@@ -143,7 +143,7 @@ def find_cycle(edges: Iterable[Edge]) -> list[str]:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (found := walk(nxt)):
                 return found
         path.pop()

@@ -49,7 +49,9 @@ def _leaves():
 def _fill_old_layout(old) -> dict:
     """One row of each moved model (and of each model that points at one), written as the old apps saw them."""
     content_type = ContentType.objects.get_or_create(app_label="heatmaps", model="market")[0]
-    permission = Permission.objects.get_or_create(codename="change_market", content_type=content_type, defaults={"name": "Can change market"})[0]
+    permission = Permission.objects.get_or_create(
+        codename="change_market", content_type=content_type, defaults={"name": "Can change market"}
+    )[0]
     user = old.get_model("auth", "User").objects.create(username="satoshi", email="satoshi@example.com")
     exchange = old.get_model("heatmaps", "Exchange").objects.create(plugin="sample", settings={"max_backfill_days": 3})
     market = old.get_model("heatmaps", "Market").objects.create(
@@ -62,25 +64,56 @@ def _fill_old_layout(old) -> dict:
         "FundingRate": {"rate": 0.0001},
     }.items():
         old.get_model("heatmaps", name).objects.create(market=market, time=T0, **values)
-    old.get_model("heatmaps", "Liquidation").objects.create(market=market, time=T0, side="long", price=60000, quantity=0.5, usd=30000)
+    old.get_model("heatmaps", "Liquidation").objects.create(
+        market=market, time=T0, side="long", price=60000, quantity=0.5, usd=30000
+    )
     old.get_model("heatmaps", "LiquidationCoverage").objects.create(exchange=exchange, stream="!forceOrder@arr", connected_at=T0)
     grid_fields = {
-        "interval": "15m", "computed_at": T0, "input_digest": "d" * 64, "start": T0, "end": T0, "steps": 1, "bins": 2,
-        "params": {"p": 1}, "analysis": {"close": 1.5}, "arrays": b"npz-bytes", "layers": b"layer-bytes",
+        "interval": "15m",
+        "computed_at": T0,
+        "input_digest": "d" * 64,
+        "start": T0,
+        "end": T0,
+        "steps": 1,
+        "bins": 2,
+        "params": {"p": 1},
+        "analysis": {"close": 1.5},
+        "arrays": b"npz-bytes",
+        "layers": b"layer-bytes",
     }
     old.get_model("heatmaps", "GridSnapshot").objects.create(market=market, **grid_fields)
     old.get_model("heatmaps", "GridSnapshot").objects.create(coin="BTC", **grid_fields)
     old.get_model("heatmaps", "AccuracyReport").objects.create(
-        market=market, interval="15m", computed_at=T0, period_start=T0, period_end=T0, split_at=T0, held_out_steps=5,
-        variant="reference", results={"site": {"spearman": 0.5}},
+        market=market,
+        interval="15m",
+        computed_at=T0,
+        period_start=T0,
+        period_end=T0,
+        split_at=T0,
+        held_out_steps=5,
+        variant="reference",
+        results={"site": {"spearman": 0.5}},
     )
-    old.get_model("heatmaps", "ShareLink").objects.create(owner=user, market=market, token="t" * 32, title="BTC map", query={"range": "3d"})
-    message = old.get_model("alerts", "OutboxMessage").objects.create(kind="alert", to="satoshi@example.com", subject="s", text_body="b")
+    old.get_model("heatmaps", "ShareLink").objects.create(
+        owner=user, market=market, token="t" * 32, title="BTC map", query={"range": "3d"}
+    )
+    message = old.get_model("alerts", "OutboxMessage").objects.create(
+        kind="alert", to="satoshi@example.com", subject="s", text_body="b"
+    )
     rule = old.get_model("alerts", "AlertRule").objects.create(user=user, market=market, interval="15m")
     old.get_model("alerts", "WatchlistItem").objects.create(user=user, coin="BTC")
     old.get_model("alerts", "Alert").objects.create(
-        rule=rule, user=user, market=market, episode_key="band:1", fired_at=T0, kind="cluster", rule_text="r", summary="s",
-        details={}, heatmap_url="http://x/", message=message,
+        rule=rule,
+        user=user,
+        market=market,
+        episode_key="band:1",
+        fired_at=T0,
+        kind="cluster",
+        rule_text="r",
+        summary="s",
+        details={},
+        heatmap_url="http://x/",
+        message=message,
     )
     return {"user": user.pk, "market": market.pk, "exchange": exchange.pk, "message": message.pk, "permission": permission.pk}
 

@@ -53,7 +53,7 @@ def parse_notice(text: str) -> dict[str, list[str]]:
             title = None
         elif line.startswith("Files:"):
             assert title is not None, f"NOTICE: {line!r} is outside a '## ' section"
-            value = line[len("Files:"):].split()
+            value = line[len("Files:") :].split()
             if value != ["none"]:
                 sections[title].extend(value)
     return sections
@@ -65,7 +65,9 @@ def repository_files() -> tuple[str, ...]:
     try:
         out = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT, capture_output=True, check=True,
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
         ).stdout.decode()
         paths = [p for p in out.split("\0") if p]
     except (OSError, subprocess.CalledProcessError):
@@ -146,7 +148,8 @@ def _never_copy_folders() -> list[Path]:
     if not SHARED_DATA.is_dir():
         return []
     return sorted(
-        d for d in SHARED_DATA.iterdir()
+        d
+        for d in SHARED_DATA.iterdir()
         if (d / "README.md").is_file() and re.search(r"never copy", (d / "README.md").read_text(), re.IGNORECASE)
     )
 
@@ -172,6 +175,8 @@ def test_nothing_from_a_never_copy_shared_folder_is_bundled():
         if hashlib.sha256(data).hexdigest() in forbidden_hashes:
             found.append(f"{p} is a copy of {forbidden_hashes[hashlib.sha256(data).hexdigest()]}")
             continue
-        hits = {forbidden_rows[line.strip()] for line in data.decode(errors="replace").splitlines() if line.strip() in forbidden_rows}
+        hits = {
+            forbidden_rows[line.strip()] for line in data.decode(errors="replace").splitlines() if line.strip() in forbidden_rows
+        }
         found += [f"{p} holds rows of {source}" for source in sorted(hits)]
     assert not found, "\n".join(found)

@@ -41,7 +41,9 @@ class AlertRule(TargetFields):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_rules")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CLUSTER)
     interval = models.CharField(
-        max_length=4, choices=INTERVAL_CHOICES, blank=True,
+        max_length=4,
+        choices=INTERVAL_CHOICES,
+        blank=True,
         help_text="Grid interval to watch; empty means the finest one computed for the market.",
     )
     # Band rules (cluster build-up, price approaching a band).
@@ -56,7 +58,8 @@ class AlertRule(TargetFields):
     oi_hours = models.FloatField(default=4.0, help_text="... over this many hours.")
     # Volatility ahead: pressure within ± this % of price enters its top decile (widths the grids store).
     pressure_pct = models.FloatField(
-        default=2.0, choices=[(1.0, "±1 %"), (2.0, "±2 %"), (3.0, "±3 %"), (5.0, "±5 %")],
+        default=2.0,
+        choices=[(1.0, "±1 %"), (2.0, "±2 %"), (3.0, "±3 %"), (5.0, "±5 %")],
         help_text="Pending liquidations within this % of price, ranked against the last 30 days.",
     )
 

@@ -82,9 +82,15 @@ def edge_distance_pct(band: dict, close: float) -> float:
 def _context(grid: GridSnapshot, label: str) -> dict:
     analysis = grid.analysis
     return {
-        "target": label, "interval": grid.interval, "as_of": analysis.get("as_of"), "close": analysis.get("close"),
-        "method": grid.long_share_method, "computed_at": grid.computed_at.isoformat(), "oi": analysis.get("oi") or {},
-        "above": largest_band(analysis, "above"), "below": largest_band(analysis, "below"),
+        "target": label,
+        "interval": grid.interval,
+        "as_of": analysis.get("as_of"),
+        "close": analysis.get("close"),
+        "method": grid.long_share_method,
+        "computed_at": grid.computed_at.isoformat(),
+        "oi": analysis.get("oi") or {},
+        "above": largest_band(analysis, "above"),
+        "below": largest_band(analysis, "below"),
         "readings": analysis.get("readings"),
     }
 
@@ -120,12 +126,17 @@ def band_findings(rule: AlertRule, grid: GridSnapshot, label: str) -> list[Findi
                 f"({price(band['low'])}–{price(band['high'])})"
             )
         details = _context(grid, label) | {"band": band, "edge_distance_pct": edge_distance_pct(band, close)}
-        found.append(Finding(
-            episode_key=f"band:{grid.interval}:{grid.long_share_method}:{band['side']}:{band['since']}",
-            summary=summary, details=details, usd=band["usd"],
-            heatmap_url=absolute(heatmap_path(grid.target, interval=grid.interval, method=grid.long_share_method)),
-            interval=grid.interval, method=grid.long_share_method,
-        ))
+        found.append(
+            Finding(
+                episode_key=f"band:{grid.interval}:{grid.long_share_method}:{band['side']}:{band['since']}",
+                summary=summary,
+                details=details,
+                usd=band["usd"],
+                heatmap_url=absolute(heatmap_path(grid.target, interval=grid.interval, method=grid.long_share_method)),
+                interval=grid.interval,
+                method=grid.long_share_method,
+            )
+        )
     return sorted(found, key=lambda finding: finding.usd, reverse=True)
 
 
@@ -138,20 +149,33 @@ def surge_findings(rule: AlertRule, target: Target, grid: GridSnapshot | None, l
     change = surge.change
     details = (_context(grid, label) if grid else {"target": label, "interval": series.interval}) | {
         "oi_change": {
-            "direction": surge.direction, "pct": change.pct, "hours": change.hours, "before": change.before, "after": change.after,
-            "start": change.start.isoformat(), "end": change.end.isoformat(), "since": surge.since.isoformat(),
+            "direction": surge.direction,
+            "pct": change.pct,
+            "hours": change.hours,
+            "before": change.before,
+            "after": change.after,
+            "start": change.start.isoformat(),
+            "end": change.end.isoformat(),
+            "since": surge.since.isoformat(),
             "interval": series.interval,
         },
     }
-    return [Finding(
-        episode_key=f"oi:{series.interval}:{surge.direction}:{surge.since.isoformat()}",
-        summary=f"{label}: open interest {pct(change.pct)} over {change.hours:g} h",
-        details=details,
-        heatmap_url=absolute(heatmap_path(
-            target, interval=grid.interval if grid else "", method=grid.long_share_method if grid else "",
-        )),
-        interval=grid.interval if grid else "", method=grid.long_share_method if grid else "",
-    )]
+    return [
+        Finding(
+            episode_key=f"oi:{series.interval}:{surge.direction}:{surge.since.isoformat()}",
+            summary=f"{label}: open interest {pct(change.pct)} over {change.hours:g} h",
+            details=details,
+            heatmap_url=absolute(
+                heatmap_path(
+                    target,
+                    interval=grid.interval if grid else "",
+                    method=grid.long_share_method if grid else "",
+                )
+            ),
+            interval=grid.interval if grid else "",
+            method=grid.long_share_method if grid else "",
+        )
+    ]
 
 
 def rule_findings(rule: AlertRule, target: Target, grid: GridSnapshot | None, label: str) -> list[Finding]:
@@ -192,14 +216,19 @@ def rule_check(rule: AlertRule) -> RuleCheck:
     target = rule.target.loaded()
     grid = current_snapshot(target, interval=rule.interval)
     findings = rule_findings(rule, target, grid, target.title)
-    fired = set(Alert.objects.filter(rule=rule, episode_key__in=[f.episode_key for f in findings]).values_list("episode_key", flat=True))
+    fired = set(
+        Alert.objects.filter(rule=rule, episode_key__in=[f.episode_key for f in findings]).values_list("episode_key", flat=True)
+    )
     quiet = ""
     if rule.paused:
         quiet = "the rule is paused"
     elif rule.last_fired_at and rule.last_fired_at >= timezone.now() - rule.cooldown:
         quiet = f"the rule is cooling down until {(rule.last_fired_at + rule.cooldown):%Y-%m-%d %H:%M} UTC"
     return RuleCheck(
-        grid=grid, findings=findings, due=[f for f in findings if f.episode_key not in fired], quiet=quiet,
+        grid=grid,
+        findings=findings,
+        due=[f for f in findings if f.episode_key not in fired],
+        quiet=quiet,
         intervals=[] if grid else grid_intervals(target),
     )
 
@@ -211,7 +240,10 @@ def frozen_view_url(*, owner, target: Target, finding: Finding) -> str:
         return finding.heatmap_url
     try:
         link = create_share_link(
-            owner=owner, target=target, query=ViewQuery(interval=finding.interval, method=finding.method), frozen=True,
+            owner=owner,
+            target=target,
+            query=ViewQuery(interval=finding.interval, method=finding.method),
+            frozen=True,
         )
     except BadQuery as error:
         log.warning("no frozen view for alert %s: %s", finding.episode_key, error)
@@ -226,9 +258,17 @@ def claim(rule: AlertRule, finding: Finding, *, target: Target) -> tuple[str, Al
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                rule=rule, user_id=rule.user_id, market_id=target.market_id, coin=target.coin, episode_key=finding.episode_key,
-                fired_at=now, kind=rule.kind, rule_text=rule.describe()[:300], summary=finding.summary[:300],
-                details=finding.details, heatmap_url=finding.heatmap_url,
+                rule=rule,
+                user_id=rule.user_id,
+                market_id=target.market_id,
+                coin=target.coin,
+                episode_key=finding.episode_key,
+                fired_at=now,
+                kind=rule.kind,
+                rule_text=rule.describe()[:300],
+                summary=finding.summary[:300],
+                details=finding.details,
+                heatmap_url=finding.heatmap_url,
             )
             # Freeze the view before claiming the rule: the claim's UPDATE locks the
             # rule row until commit, and building the view takes a while.
@@ -265,7 +305,11 @@ def rules_evaluate(target: Target) -> EvaluationReport:
         if rule.interval not in grids:
             grids[rule.interval] = current_snapshot(target, interval=rule.interval)
         findings = rule_findings(rule, target, grids[rule.interval], label)
-        fired_keys = set(Alert.objects.filter(rule=rule, episode_key__in=[f.episode_key for f in findings]).values_list("episode_key", flat=True))
+        fired_keys = set(
+            Alert.objects.filter(rule=rule, episode_key__in=[f.episode_key for f in findings]).values_list(
+                "episode_key", flat=True
+            )
+        )
         report.outcomes[rule.pk] = "nothing found" if not findings else "already alerted"
         for finding in findings:
             if finding.episode_key in fired_keys:

@@ -9,8 +9,20 @@ from django.utils import timezone
 from alerts.models import AlertRule
 
 RULE_FIELDS = (
-    "market", "coin", "kind", "interval", "side", "within_pct", "min_usd", "require_strong",
-    "min_persistence_hours", "oi_direction", "oi_change_pct", "oi_hours", "pressure_pct", "cooldown_minutes",
+    "market",
+    "coin",
+    "kind",
+    "interval",
+    "side",
+    "within_pct",
+    "min_usd",
+    "require_strong",
+    "min_persistence_hours",
+    "oi_direction",
+    "oi_change_pct",
+    "oi_hours",
+    "pressure_pct",
+    "cooldown_minutes",
 )
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"
 

@@ -24,12 +24,19 @@ def volatility_findings(rule: AlertRule, grid: GridSnapshot, label: str, *, cont
     if not isinstance(p, dict) or not p.get("top") or not p.get("since"):
         return []
     share = round(100 * (readings["volatility"].get("top_share") or 0.1))
-    summary = (f"{label}: pressure within ±{rule.pressure_pct:g} % of price is high — {usd(p['usd'])}, "
-               f"top {share} % of the last {p.get('history_hours', 0) / 24:.0f} days: expect fast moves")
+    summary = (
+        f"{label}: pressure within ±{rule.pressure_pct:g} % of price is high — {usd(p['usd'])}, "
+        f"top {share} % of the last {p.get('history_hours', 0) / 24:.0f} days: expect fast moves"
+    )
     details = context | {"pressure": {"pct": rule.pressure_pct, **p}}
-    return [dict(
-        episode_key=f"vol:{grid.interval}:{grid.long_share_method}:{rule.pressure_pct:g}:{p['since']}",
-        summary=summary, details=details, usd=float(p.get("usd") or 0),
-        heatmap_url=absolute(heatmap_path(grid.target, interval=grid.interval, method=grid.long_share_method)),
-        interval=grid.interval, method=grid.long_share_method,
-    )]
+    return [
+        dict(
+            episode_key=f"vol:{grid.interval}:{grid.long_share_method}:{rule.pressure_pct:g}:{p['since']}",
+            summary=summary,
+            details=details,
+            usd=float(p.get("usd") or 0),
+            heatmap_url=absolute(heatmap_path(grid.target, interval=grid.interval, method=grid.long_share_method)),
+            interval=grid.interval,
+            method=grid.long_share_method,
+        )
+    ]

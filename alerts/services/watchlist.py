@@ -23,7 +23,9 @@ def watchlist_item_add(*, user, market: Market | None = None, coin: str = "") ->
             _lock_watchlist(user.pk)
             last = WatchlistItem.objects.filter(user=user).aggregate(last=Max("position"))["last"]
             return WatchlistItem.objects.create(
-                user=user, market=market, coin="" if market else coin.upper(),
+                user=user,
+                market=market,
+                coin="" if market else coin.upper(),
                 position=0 if last is None else last + 1,
             )
     except IntegrityError:

@@ -128,5 +128,3 @@ def _param_text(key: str, value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return plain(value)
-
-

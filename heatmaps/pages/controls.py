@@ -44,14 +44,22 @@ def view_controls(view, path: str) -> list[ControlGroup]:
 
     groups = [
         ControlGroup("range", "Range", [link(r, query.with_(range=r), r == query.range) for r in RANGES]),
-        ControlGroup("interval", "Interval", [
-            link(i, query.with_(interval=i), i == query.interval) for i in choice.intervals
-        ], note="" if len(choice.intervals) > 1 else "only this interval is computed"),
-        ControlGroup("method", "Long share", [
-            link(label, query.with_(method=m), m == query.method) if m in choice.methods
-            else ControlLink(label, title="not computed for this market and interval")
-            for m, label in METHODS.items()
-        ]),
+        ControlGroup(
+            "interval",
+            "Interval",
+            [link(i, query.with_(interval=i), i == query.interval) for i in choice.intervals],
+            note="" if len(choice.intervals) > 1 else "only this interval is computed",
+        ),
+        ControlGroup(
+            "method",
+            "Long share",
+            [
+                link(label, query.with_(method=m), m == query.method)
+                if m in choice.methods
+                else ControlLink(label, title="not computed for this market and interval")
+                for m, label in METHODS.items()
+            ],
+        ),
     ]
     groups.append(_bucket_group(view, query, link))
     if view.target.is_coin:

@@ -22,8 +22,13 @@ class Header:
 
 
 COLUMNS = (
-    ("market", "Market", False), ("price", "Price", True), ("change", "24 h", True), ("oi", "Open interest", True),
-    ("oi_change", "OI trend", True), ("below", "Nearest band below", True), ("above", "Nearest band above", True),
+    ("market", "Market", False),
+    ("price", "Price", True),
+    ("change", "24 h", True),
+    ("oi", "Open interest", True),
+    ("oi_change", "OI trend", True),
+    ("below", "Nearest band below", True),
+    ("above", "Nearest band above", True),
 )
 
 
@@ -46,5 +51,8 @@ def picker_table(params) -> dict:
         headers.append(Header(key, label, "?" + urlencode(query), direction if key == sort else "", numeric))
     return {
         "rows": market_rows(search=search, sort=sort, descending=direction == "desc"),
-        "headers": headers, "search": search, "sort": sort, "direction": direction,
+        "headers": headers,
+        "search": search,
+        "sort": sort,
+        "direction": direction,
     }

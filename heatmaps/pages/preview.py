@@ -38,7 +38,7 @@ class Preview:
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 PALETTE = np.array([_rgb(c) for c in COLOUR_SCALE], dtype=np.float64)
@@ -72,7 +72,8 @@ def render_png(window: HeatmapWindow, *, title: str, subtitle: str) -> bytes:
     columns = len(closes)
     points = [
         (left + (i + 0.5) * (right - left) / columns, y_of(value))
-        for i, value in enumerate(closes) if np.isfinite(value) and low <= value <= high
+        for i, value in enumerate(closes)
+        if np.isfinite(value) and low <= value <= high
     ]
     if len(points) > 1:
         draw.line(points, fill=(255, 255, 255), width=2)

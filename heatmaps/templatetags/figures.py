@@ -1,4 +1,7 @@
-"""Template filters for figures (see heatmaps/formatting.py): ``usd``, ``price``, ``pct``, ``signed_pct``, ``hours``, ``utc_ms``, ``when``."""
+"""Template filters for figures (see liqsite/formatting.py).
+
+``usd``, ``price``, ``pct``, ``signed_pct``, ``hours``, ``utc_ms``, ``when``.
+"""
 
 from django import template
 

@@ -48,19 +48,21 @@ def band_rows(analysis: dict) -> list[BandRow]:
     for band in bands if isinstance(bands, list) else ():
         if not isinstance(band, dict):
             continue
-        rows.append(BandRow(
-            side=str(band.get("side", "")),
-            low=number(band.get("low")),
-            high=number(band.get("high")),
-            usd=number(band.get("usd")),
-            distance_pct=number(band.get("distance_pct")),
-            trend=str(band.get("trend", "")),
-            change_pct=number(band.get("change_pct")),
-            oi_trend=str(band.get("oi_trend", "")),
-            verdict=str(band.get("verdict", "")),
-            persistence_hours=number(band.get("persistence_hours")),
-            spike=bool(band.get("spike", False)),
-        ))
+        rows.append(
+            BandRow(
+                side=str(band.get("side", "")),
+                low=number(band.get("low")),
+                high=number(band.get("high")),
+                usd=number(band.get("usd")),
+                distance_pct=number(band.get("distance_pct")),
+                trend=str(band.get("trend", "")),
+                change_pct=number(band.get("change_pct")),
+                oi_trend=str(band.get("oi_trend", "")),
+                verdict=str(band.get("verdict", "")),
+                persistence_hours=number(band.get("persistence_hours")),
+                spike=bool(band.get("spike", False)),
+            )
+        )
     return sorted(rows, key=lambda row: -(row.usd or 0))
 
 
@@ -95,5 +97,3 @@ def threshold_rows(analysis: dict) -> list[tuple[str, str]]:
 def oi_reading(analysis: dict) -> dict:
     oi = analysis.get("oi") if isinstance(analysis, dict) else None
     return oi if isinstance(oi, dict) else {}
-
-

@@ -19,7 +19,15 @@ from heatmaps.viewing.grid_source import GridSource
 from heatmaps.viewing.heatmap_view import CACHE_SECONDS, HeatmapView
 from heatmaps.viewing.window import HeatmapWindow
 
-SPLIT_ARRAYS = ("bin_edges", "times", "layer_market_id", "layer_last_long", "layer_last_short", "market_ids", "market_open_interest")
+SPLIT_ARRAYS = (
+    "bin_edges",
+    "times",
+    "layer_market_id",
+    "layer_last_long",
+    "layer_last_short",
+    "market_ids",
+    "market_open_interest",
+)
 
 
 @dataclass
@@ -90,8 +98,8 @@ def _split(view: HeatmapView) -> ExchangeSplit | None:
     return ExchangeSplit(
         keys=keys,
         labels=tuple(exchanges[k] for k in keys),
-        profile_long=np.add.reduceat(long_bins[:, rows[0]:rows[1]], rows[2], axis=1),
-        profile_short=np.add.reduceat(short_bins[:, rows[0]:rows[1]], rows[2], axis=1),
+        profile_long=np.add.reduceat(long_bins[:, rows[0] : rows[1]], rows[2], axis=1),
+        profile_short=np.add.reduceat(short_bins[:, rows[0] : rows[1]], rows[2], axis=1),
         open_interest=open_interest,
         bin_edges=arrays["bin_edges"].astype(np.float64),
         last_bins=long_bins + short_bins,

@@ -151,7 +151,9 @@ def _apply_filters(query: ViewQuery, layers: Layers | None, markets: list[Market
         keys = {market.exchange.plugin: market.exchange for market in markets if market.pk in layers.market_ids}
         unknown = [key for key in exchanges if key not in keys]
         if unknown:
-            raise BadQuery(f"Exchange {', '.join(unknown)} is not part of this grid. Included: {', '.join(sorted(keys)) or 'none'}.")
+            raise BadQuery(
+                f"Exchange {', '.join(unknown)} is not part of this grid. Included: {', '.join(sorted(keys)) or 'none'}."
+            )
         if set(exchanges) == set(keys):
             exchanges = ()
         else:
@@ -180,8 +182,10 @@ def _stored_candles(target: Target, snapshot: GridSnapshot, source: GridSource, 
     first = window_start(times, int(query.span.total_seconds() * 1000))
     window_times = times[first:]
     rows = Candle.objects.filter(
-        market=target.loaded().market, interval=snapshot.interval,
-        time__gte=from_ms(window_times[0]), time__lte=from_ms(window_times[-1]),
+        market=target.loaded().market,
+        interval=snapshot.interval,
+        time__gte=from_ms(window_times[0]),
+        time__lte=from_ms(window_times[-1]),
     ).values_list("time", "open", "high", "low", "close")
     ohlc = {name: np.full(len(window_times), np.nan) for name in ("open", "high", "low", "close")}
     rows = list(rows)

@@ -90,7 +90,9 @@ def _default_grids(market_ids: list[int]) -> dict[int, GridSnapshot]:
         rank = (INTERVAL_SECONDS.get(interval, 1 << 40), method != LongShareMethod.FIXED, method)
         if market_id not in candidates or rank < candidates[market_id][0]:
             candidates[market_id] = (rank, pk)
-    chosen = GridSnapshot.objects.filter(pk__in=[pk for _, pk in candidates.values()]).only("pk", "market_id", "interval", "analysis")
+    chosen = GridSnapshot.objects.filter(pk__in=[pk for _, pk in candidates.values()]).only(
+        "pk", "market_id", "interval", "analysis"
+    )
     return {grid.market_id: grid for grid in chosen}
 
 
@@ -114,7 +116,11 @@ def market_rows(*, search: str = "", sort: str = DEFAULT_SORT, descending: bool 
     markets = list(Market.objects.select_related("exchange"))
     needle = search.strip().lower()
     if needle:
-        markets = [m for m in markets if any(needle in text.lower() for text in (m.symbol, m.base, m.quote, m.exchange.label, m.exchange.plugin))]
+        markets = [
+            m
+            for m in markets
+            if any(needle in text.lower() for text in (m.symbol, m.base, m.quote, m.exchange.label, m.exchange.plugin))
+        ]
     prices = market_prices(markets)
     grids = _default_grids([m.pk for m in markets])
     rows = []
@@ -127,15 +133,22 @@ def market_rows(*, search: str = "", sort: str = DEFAULT_SORT, descending: bool 
         reference = price.close if price else close
         bands = analysis.get("bands") or []
         status, detail = market_status(market)
-        rows.append(MarketRow(
-            market=market, price=price, interval=grid.interval if grid else "",
-            map_as_of=datetime.fromisoformat(analysis["as_of"]) if analysis.get("as_of") else None,
-            oi_usd=oi["now"] * close if oi.get("now") and close else None,
-            oi_trend=oi.get("trend", "") if grid else "", oi_change_pct=oi.get("change_pct"), oi_hours=oi.get("hours"),
-            above=_nearest(bands, "above", reference) if reference else None,
-            below=_nearest(bands, "below", reference) if reference else None,
-            status=status, status_detail=detail,
-        ))
+        rows.append(
+            MarketRow(
+                market=market,
+                price=price,
+                interval=grid.interval if grid else "",
+                map_as_of=datetime.fromisoformat(analysis["as_of"]) if analysis.get("as_of") else None,
+                oi_usd=oi["now"] * close if oi.get("now") and close else None,
+                oi_trend=oi.get("trend", "") if grid else "",
+                oi_change_pct=oi.get("change_pct"),
+                oi_hours=oi.get("hours"),
+                above=_nearest(bands, "above", reference) if reference else None,
+                below=_nearest(bands, "below", reference) if reference else None,
+                status=status,
+                status_detail=detail,
+            )
+        )
     return sort_rows(rows, sort, descending)
 
 

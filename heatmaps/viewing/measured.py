@@ -28,8 +28,9 @@ def fill_measured(window, markets: list[Market]) -> None:
         if not covered.any():
             return
     rows = np.array(
-        Liquidation.objects.filter(market__in=markets, time__gte=from_ms(starts[0]), time__lt=from_ms(ends[-1]))
-        .values_list("time", "side", "usd"),
+        Liquidation.objects.filter(market__in=markets, time__gte=from_ms(starts[0]), time__lt=from_ms(ends[-1])).values_list(
+            "time", "side", "usd"
+        ),
         dtype=object,
     ).reshape(-1, 3)
     long_usd = np.zeros(window.columns)

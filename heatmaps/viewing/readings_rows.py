@@ -39,7 +39,13 @@ def reading_rows(analysis: dict | None, target: Target) -> list[ReadingRow]:
         link = reverse("heatmaps:market_accuracy", args=[target.market_id])
         missing = "not enough history yet"
     return [
-        ReadingRow(s["key"], s["title"], s["text"], records.get(s["key"], missing),
-                   link + (f"#reading-{s['key']}" if not target.is_coin else ""), records.get("interval", ""))
+        ReadingRow(
+            s["key"],
+            s["title"],
+            s["text"],
+            records.get(s["key"], missing),
+            link + (f"#reading-{s['key']}" if not target.is_coin else ""),
+            records.get("interval", ""),
+        )
         for s in sentences
     ]

@@ -66,16 +66,12 @@ def choose_snapshot(snapshots: list[GridSnapshot], query: ViewQuery) -> Choice:
         by_method.setdefault(snapshot_method(snapshot), {})[snapshot.interval] = snapshot
     method = query.method or (DEFAULT_METHOD if DEFAULT_METHOD in by_method else sorted(by_method)[0])
     if method not in by_method:
-        raise BadQuery(
-            f"No grid is stored for the long-share method {method!r} here. Stored: {', '.join(sorted(by_method))}."
-        )
+        raise BadQuery(f"No grid is stored for the long-share method {method!r} here. Stored: {', '.join(sorted(by_method))}.")
     stored = by_method[method]
     intervals = tuple(sorted(stored, key=INTERVAL_SECONDS.__getitem__))
     interval = query.interval or _default_interval(intervals, query.range)
     if interval not in stored:
-        raise BadQuery(
-            f"No grid is stored at the {interval} interval for this view. Stored intervals: {', '.join(intervals)}."
-        )
+        raise BadQuery(f"No grid is stored at the {interval} interval for this view. Stored intervals: {', '.join(intervals)}.")
     methods = tuple(m for m in METHODS if interval in by_method.get(m, {}))
     return Choice(stored[interval], query.with_(interval=interval, method=method), intervals, methods)
 

@@ -35,8 +35,20 @@ SCALE_PERCENTILE = 99.0
 
 # Arrays of a window, by dtype, for storing it (frozen share links).
 _ARRAY_FIELDS = (
-    "times", "edges", "pending", "profile_long", "profile_short", "open", "high", "low", "close",
-    "open_interest", "realized_long", "realized_short", "measured_long", "measured_short",
+    "times",
+    "edges",
+    "pending",
+    "profile_long",
+    "profile_short",
+    "open",
+    "high",
+    "low",
+    "close",
+    "open_interest",
+    "realized_long",
+    "realized_short",
+    "measured_long",
+    "measured_short",
 )
 
 
@@ -213,4 +225,3 @@ def _crop(edges: np.ndarray, prices: dict[str, np.ndarray]) -> tuple[int, int]:
     b0 = int(np.clip(np.searchsorted(edges, low, side="right") - 1, 0, nb - 1))
     b1 = int(np.clip(np.searchsorted(edges, high, side="left"), b0 + 1, nb))
     return b0, b1
-

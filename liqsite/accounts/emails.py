@@ -18,7 +18,9 @@ from liqsite.outbox.services import outbox_message_queue
 def _queue(*, kind: str, to: str, template: str, context: dict, sensitive: bool) -> OutboxMessage:
     context = {**context, "site_url": settings.SITE_URL}
     return outbox_message_queue(
-        kind=kind, to=to, sensitive=sensitive,
+        kind=kind,
+        to=to,
+        sensitive=sensitive,
         subject=render_to_string(f"accounts/emails/{template}_subject.txt", context),
         text=render_to_string(f"accounts/emails/{template}_body.txt", context),
         html=render_to_string(f"accounts/emails/{template}_body.html", context),
@@ -29,7 +31,10 @@ def email_confirmation_queue(*, user) -> OutboxMessage:
     """The link that confirms ``user``'s address; a credential, so its body is blanked once sent."""
     link = settings.SITE_URL + reverse("email_confirm", args=[confirmation_token_make(user=user)])
     return _queue(
-        kind=OutboxMessage.Kind.EMAIL_CONFIRM, to=user.email, template="email_confirm", sensitive=True,
+        kind=OutboxMessage.Kind.EMAIL_CONFIRM,
+        to=user.email,
+        template="email_confirm",
+        sensitive=True,
         context={"user": user, "link": link, "days": MAX_AGE_SECONDS // 86400},
     )
 
@@ -37,9 +42,16 @@ def email_confirmation_queue(*, user) -> OutboxMessage:
 def signup_notice_queue(*, owner, username: str) -> OutboxMessage:
     """Tell the owner of an address that someone else signed up with it (instead of a link to them)."""
     return _queue(
-        kind=OutboxMessage.Kind.SIGNUP_NOTICE, to=owner.email, template="signup_notice", sensitive=False,
-        context={"owner": owner, "username": username,
-                 "login_url": settings.SITE_URL + reverse("login"), "reset_url": settings.SITE_URL + reverse("password_reset")},
+        kind=OutboxMessage.Kind.SIGNUP_NOTICE,
+        to=owner.email,
+        template="signup_notice",
+        sensitive=False,
+        context={
+            "owner": owner,
+            "username": username,
+            "login_url": settings.SITE_URL + reverse("login"),
+            "reset_url": settings.SITE_URL + reverse("password_reset"),
+        },
     )
 
 
@@ -48,10 +60,17 @@ def password_reset_queue(*, email: str) -> int:
     queued = 0
     for user in PasswordResetForm().get_users(email):
         context = {
-            "email": email, "user": user, "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "email": email,
+            "user": user,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
             "token": default_token_generator.make_token(user),
         }
-        _queue(kind=OutboxMessage.Kind.PASSWORD_RESET, to=getattr(user, user.get_email_field_name()),
-               template="password_reset", context=context, sensitive=True)
+        _queue(
+            kind=OutboxMessage.Kind.PASSWORD_RESET,
+            to=getattr(user, user.get_email_field_name()),
+            template="password_reset",
+            context=context,
+            sensitive=True,
+        )
         queued += 1
     return queued

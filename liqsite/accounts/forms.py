@@ -59,4 +59,3 @@ class OutboxPasswordResetForm(PasswordResetForm):
         # as for any address, so the limit tells nobody whether the address has an account.
         if reset_email_allowed(email):
             password_reset_request(email=email)
-

@@ -16,7 +16,10 @@ class ConfirmedEmail(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="confirmed_email",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="confirmed_email",
     )
     email = models.EmailField()
     confirmed_at = models.DateTimeField()

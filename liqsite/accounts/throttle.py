@@ -23,8 +23,8 @@ from django.core.cache import cache
 
 from liqsite.accounts.client_address import client_address, rate_limit_key
 
-USERNAME_LIMIT = 5      # failed log-ins per account from one address ...
-ADDRESS_LIMIT = 20      # ... and per client address, whatever the account ...
+USERNAME_LIMIT = 5  # failed log-ins per account from one address ...
+ADDRESS_LIMIT = 20  # ... and per client address, whatever the account ...
 WINDOW_SECONDS = 15 * 60  # ... within this window
 
 MESSAGE = (
@@ -66,10 +66,7 @@ class LoginThrottle:
 
     def blocked(self) -> bool:
         counts = cache.get_many(list(self._keys.values()))
-        return (
-            counts.get(self._keys["username"], 0) >= USERNAME_LIMIT
-            or counts.get(self._keys["address"], 0) >= ADDRESS_LIMIT
-        )
+        return counts.get(self._keys["username"], 0) >= USERNAME_LIMIT or counts.get(self._keys["address"], 0) >= ADDRESS_LIMIT
 
     def record_failure(self) -> None:
         for key in self._keys.values():
@@ -87,8 +84,8 @@ class LoginThrottle:
 
 # Password-reset emails: a rate limit so the form cannot flood an inbox or be
 # used to send mail at volume from this server.
-RESET_EMAIL_LIMIT = 3      # reset emails per address ...
-RESET_ADDRESS_LIMIT = 10   # ... and requests per client address ...
+RESET_EMAIL_LIMIT = 3  # reset emails per address ...
+RESET_ADDRESS_LIMIT = 10  # ... and requests per client address ...
 RESET_WINDOW_SECONDS = 60 * 60  # ... within an hour
 
 RESET_MESSAGE = (
@@ -114,12 +111,10 @@ def reset_message() -> str:
 
 # Sign-up: every attempt counts, not only the accounts made, so the form can
 # neither mint accounts in bulk nor be used to test usernames quickly.
-SIGNUP_ADDRESS_LIMIT = 10      # sign-up attempts per client address ...
+SIGNUP_ADDRESS_LIMIT = 10  # sign-up attempts per client address ...
 SIGNUP_WINDOW_SECONDS = 60 * 60  # ... within an hour
 
-SIGNUP_MESSAGE = (
-    "Too many sign-up attempts from your network: we allow {address} per hour. Please wait and try again."
-)
+SIGNUP_MESSAGE = "Too many sign-up attempts from your network: we allow {address} per hour. Please wait and try again."
 
 # Emails about an address (confirmation links, "someone signed up with your
 # address" notices): few per hour, so nobody can flood an inbox through us.

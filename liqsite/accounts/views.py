@@ -75,7 +75,9 @@ def email_confirm_view(request, token: str):
         outcome = "confirmed" if email_confirmed(user=user) else "ask"
     else:
         outcome = "confirmed" if email_confirm(user=user, email=found.email) else "taken"
-    return render(request, "accounts/email_confirm.html", {**context, "outcome": outcome}, status=409 if outcome == "taken" else 200)
+    return render(
+        request, "accounts/email_confirm.html", {**context, "outcome": outcome}, status=409 if outcome == "taken" else 200
+    )
 
 
 class LoginView(auth.LoginView):

@@ -1,6 +1,6 @@
 """The public exchange-plugin API: what third-party plugins import.
 
-    from liqsite.exchanges import ExchangePlugin, Candle, ExchangeError
+from liqsite.exchanges import ExchangePlugin, Candle, ExchangeError
 """
 
 from liqsite.exchanges.base import PLUGIN_API_VERSION, ExchangePlugin

@@ -125,7 +125,6 @@ class WeightLimiter:
             wait_for_budget(delay)
             waited += delay
 
-
     def reset(self) -> None:
         """Forget what was spent (tests start each case with a full budget)."""
         with self._lock:
@@ -291,7 +290,9 @@ class ExchangeHttp:
                 last_error = reader.transient(f"timed out after {self.retry.attempts} attempts ({type(error).__name__})")
             except httpx.TransportError as error:
                 # Connection refused or reset, DNS failure, a dropped stream.
-                last_error = reader.transient(f"network error after {self.retry.attempts} attempts: {type(error).__name__}: {error}")
+                last_error = reader.transient(
+                    f"network error after {self.retry.attempts} attempts: {type(error).__name__}: {error}"
+                )
             else:
                 try:
                     return self._handle(response, reader, attempt)
@@ -312,8 +313,11 @@ class ExchangeHttp:
         if status == 418:
             # Binance answers 418 once an IP kept going after 429s: it is banned
             # for Retry-After seconds. Waiting in-process would only hold a worker.
-            raise reader.transient(f"HTTP 418: this IP is banned by the exchange for {retry_after or 'an unknown number of'} seconds",
-                                   retry_after=retry_after or 300.0, banned=True)
+            raise reader.transient(
+                f"HTTP 418: this IP is banned by the exchange for {retry_after or 'an unknown number of'} seconds",
+                retry_after=retry_after or 300.0,
+                banned=True,
+            )
         if status == 429:
             error = reader.transient("HTTP 429: rate limited", retry_after=retry_after or 60.0)
             wait = retry_after if retry_after is not None else self.retry.delay(attempt)
@@ -334,7 +338,9 @@ class ExchangeHttp:
                 raise
             if error.permanent or last:
                 raise
-            raise _RetryAfter(error, error.retry_after if error.retry_after and error.retry_after <= self.retry.max_inline_wait else None) from None
+            raise _RetryAfter(
+                error, error.retry_after if error.retry_after and error.retry_after <= self.retry.max_inline_wait else None
+            ) from None
         if 400 <= status < 500:
             raise reader.permanent(f"HTTP {status}{_snippet(response)}")
         if status != 200:
@@ -365,7 +371,7 @@ def decode_json(response: httpx.Response, reader: ResponseReader) -> Any:
         lower = stripped.lower()
         if "<title>" in lower:
             start = lower.index("<title>") + 7
-            title = " ".join(stripped[start:lower.find("</title>", start)].split())[:80]
+            title = " ".join(stripped[start : lower.find("</title>", start)].split())[:80]
         raise reader.malformed(
             f"expected JSON, got an HTML page (HTTP {response.status_code}{', ' + repr(title) if title else ''});"
             " the exchange or a proxy in front of it is having trouble"
@@ -404,8 +410,9 @@ class ResponseReader:
         return ExchangeError(message, permanent=False, exchange=self.exchange, endpoint=self.endpoint, field=field)
 
     def transient(self, message: str, *, retry_after: float | None = None, banned: bool = False) -> ExchangeError:
-        return ExchangeError(message, permanent=False, exchange=self.exchange, endpoint=self.endpoint, retry_after=retry_after,
-                             banned=banned)
+        return ExchangeError(
+            message, permanent=False, exchange=self.exchange, endpoint=self.endpoint, retry_after=retry_after, banned=banned
+        )
 
     def permanent(self, message: str, field: str = "") -> ExchangeError:
         return ExchangeError(message, permanent=True, exchange=self.exchange, endpoint=self.endpoint, field=field)
@@ -418,7 +425,9 @@ class ResponseReader:
             return obj[key]
         except (KeyError, IndexError, TypeError):
             kind = type(obj).__name__
-            raise self.malformed(f"missing (got a {kind}{' of ' + str(len(obj)) + ' items' if isinstance(obj, (list, tuple)) else ''})", name) from None
+            raise self.malformed(
+                f"missing (got a {kind}{' of ' + str(len(obj)) + ' items' if isinstance(obj, (list, tuple)) else ''})", name
+            ) from None
 
     def mapping(self, value: Any, where: str) -> Mapping:
         if not isinstance(value, Mapping):
@@ -523,10 +532,9 @@ def fetch_windows(
     """
     for lo, hi in windows(start_ms, end_ms, step_ms):
         rows = [
-            row for row in fetch(lo, hi)
-            if lo <= to_ms(row.time) < hi
-            and (since_ms is None or to_ms(row.time) >= since_ms)
-            and (keep is None or keep(row))
+            row
+            for row in fetch(lo, hi)
+            if lo <= to_ms(row.time) < hi and (since_ms is None or to_ms(row.time) >= since_ms) and (keep is None or keep(row))
         ]
         if rows:
             yield rows

@@ -34,7 +34,10 @@ class HttpExchangePlugin(ExchangePlugin):
         super().__init__(settings, transport=transport)
         unwrap = type(self).unwrap
         self.http = http.ExchangeHttp(
-            self.label, self.settings["base_url"], transport=transport, **({"unwrap": unwrap} if unwrap else {}),
+            self.label,
+            self.settings["base_url"],
+            transport=transport,
+            **({"unwrap": unwrap} if unwrap else {}),
         )
 
     def close(self) -> None:

@@ -74,12 +74,16 @@ def _load(key: str, origin: str, target: str, loader) -> PluginInfo:
         return PluginInfo(key, origin, target, error=f"{target} is not an ExchangePlugin subclass")
     if plugin_class.open_interest_stamp not in OI_STAMPS:
         return PluginInfo(
-            key, origin, target,
+            key,
+            origin,
+            target,
             error=f"open_interest_stamp is {plugin_class.open_interest_stamp!r}; it must be one of {', '.join(OI_STAMPS)}",
         )
     if plugin_class.api_version != PLUGIN_API_VERSION:
         return PluginInfo(
-            key, origin, target,
+            key,
+            origin,
+            target,
             error=f"written for plugin API {plugin_class.api_version}, this liqsite speaks {PLUGIN_API_VERSION}",
         )
     return PluginInfo(key, origin, target, plugin_class=plugin_class)
@@ -99,7 +103,12 @@ def installed_plugins() -> dict[str, PluginInfo]:
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         origin = entry_point.dist.name if entry_point.dist else "unknown distribution"
         if entry_point.name in found:
-            log.warning("ignoring %s's exchange plugin %r: the key is taken by %s", origin, entry_point.name, found[entry_point.name].origin)
+            log.warning(
+                "ignoring %s's exchange plugin %r: the key is taken by %s",
+                origin,
+                entry_point.name,
+                found[entry_point.name].origin,
+            )
             continue
         found[entry_point.name] = _load(entry_point.name, origin, entry_point.value, entry_point.load)
     return found

@@ -42,7 +42,9 @@ def recorded(path: str | Path, *, status: int = 200, headers: Mapping[str, str] 
 
 def json_response(payload: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> httpx.Response:
     """A response carrying ``payload`` as JSON (for bodies derived from recordings in a test)."""
-    return httpx.Response(status, content=json.dumps(payload).encode(), headers={"Content-Type": "application/json", **(headers or {})})
+    return httpx.Response(
+        status, content=json.dumps(payload).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 def html_page(status: int = 200) -> httpx.Response:
@@ -53,8 +55,10 @@ def html_page(status: int = 200) -> httpx.Response:
 
 def raises(error: type[httpx.TransportError]) -> Callable[[httpx.Request], httpx.Response]:
     """A responder that fails like the network does (``httpx.ReadTimeout``, ``httpx.ConnectError``…)."""
+
     def respond(request: httpx.Request) -> httpx.Response:
         raise error(f"{error.__name__} (replayed)", request=request)
+
     return respond
 
 

@@ -102,8 +102,10 @@ def chain_floors(tiers: Sequence[MarginTier]) -> list[MarginTier]:
     """
     ordered = sorted(tiers, key=lambda tier: tier.notional_cap)
     floors = [0.0] + [tier.notional_cap for tier in ordered[:-1]]
-    return [MarginTier(floor, t.notional_cap, t.maintenance_margin_rate, t.max_leverage, t.maintenance_amount)
-            for floor, t in zip(floors, ordered)]
+    return [
+        MarginTier(floor, t.notional_cap, t.maintenance_margin_rate, t.max_leverage, t.maintenance_amount)
+        for floor, t in zip(floors, ordered)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

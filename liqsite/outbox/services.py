@@ -38,13 +38,25 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def outbox_message_queue(
-    *, kind: str, to: str, subject: str, text: str, html: str = "", headers: dict | None = None, sensitive: bool = False,
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    headers: dict | None = None,
+    sensitive: bool = False,
 ) -> OutboxMessage:
     """Write a message and send it from a task once the surrounding transaction commits."""
 
     message = OutboxMessage.objects.create(
-        kind=kind, to=to, subject=" ".join(subject.split())[:300], text_body=text, html_body=html,
-        headers=headers or {}, sensitive=sensitive,
+        kind=kind,
+        to=to,
+        subject=" ".join(subject.split())[:300],
+        text_body=text,
+        html_body=html,
+        headers=headers or {},
+        sensitive=sensitive,
     )
     send_outbox_message.delay_on_commit(message.pk)
     return message
@@ -63,8 +75,11 @@ class SendResult:
 
 def _email(message: OutboxMessage) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
-        subject=message.subject, body=message.text_body, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.to], headers=message.headers,
+        subject=message.subject,
+        body=message.text_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        headers=message.headers,
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")
@@ -75,7 +90,9 @@ def outbox_message_send(*, message_id: int) -> SendResult:
     """Claim one message, send it through Django's email backend and record the outcome."""
     now = timezone.now()
     claimed = OutboxMessage.objects.filter(
-        pk=message_id, status__in=(Status.QUEUED, Status.FAILED), attempts__lt=MAX_ATTEMPTS,
+        pk=message_id,
+        status__in=(Status.QUEUED, Status.FAILED),
+        attempts__lt=MAX_ATTEMPTS,
     ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
     if not claimed:
         return SendResult("skipped")
@@ -88,11 +105,20 @@ def outbox_message_send(*, message_id: int) -> SendResult:
         reason = f"{type(error).__name__}: {error}"[:2000]
         delay = retry_delay(message.attempts)
         OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
-            status=Status.FAILED, last_error=reason, next_attempt_at=now + delay, updated_at=timezone.now(),
+            status=Status.FAILED,
+            last_error=reason,
+            next_attempt_at=now + delay,
+            updated_at=timezone.now(),
         )
         log.warning("email %s to %s failed (attempt %d): %s", message_id, message.to, message.attempts, reason)
         return SendResult("failed", message.attempts, reason, delay if message.attempts < MAX_ATTEMPTS else None)
-    done = {"status": Status.SENT, "sent_at": timezone.now(), "last_error": "", "next_attempt_at": None, "updated_at": timezone.now()}
+    done = {
+        "status": Status.SENT,
+        "sent_at": timezone.now(),
+        "last_error": "",
+        "next_attempt_at": None,
+        "updated_at": timezone.now(),
+    }
     if message.sensitive:
         done.update(text_body="", html_body="")
     OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(**done)
@@ -111,7 +137,9 @@ def outbox_sweep(*, now: datetime | None = None) -> SweepReport:
 
     now = now or timezone.now()
     stuck = OutboxMessage.objects.filter(status=Status.SENDING, claimed_at__lt=now - STUCK_AFTER).update(
-        status=Status.FAILED, next_attempt_at=now, updated_at=now,
+        status=Status.FAILED,
+        next_attempt_at=now,
+        updated_at=now,
         last_error="interrupted while sending (the worker stopped); delivery unknown, retrying",
     )
     due = OutboxMessage.objects.filter(status=Status.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now)
@@ -124,7 +152,9 @@ def outbox_sweep(*, now: datetime | None = None) -> SweepReport:
     lost = 0
     for message_id in lost_rows.values_list("pk", flat=True)[:1000]:
         # Touch the row so the next sweep waits again before queuing another task.
-        if OutboxMessage.objects.filter(pk=message_id, status=Status.QUEUED, updated_at__lt=now - LOST_AFTER).update(updated_at=now):
+        if OutboxMessage.objects.filter(pk=message_id, status=Status.QUEUED, updated_at__lt=now - LOST_AFTER).update(
+            updated_at=now
+        ):
             send_outbox_message.delay_on_commit(message_id)
             lost += 1
     return SweepReport(requeued, lost, stuck)

@@ -81,7 +81,9 @@ async def run_connection(planned: PlannedStream) -> tuple[str, int]:
                 events = stream.parse(message)
                 if events:
                     stored += await sync_to_async(store.store_events)(planned.market_ids, events)
-            reason = f"closed by the exchange (code {socket.close_code}{': ' + socket.close_reason if socket.close_reason else ''})"
+            reason = (
+                f"closed by the exchange (code {socket.close_code}{': ' + socket.close_reason if socket.close_reason else ''})"
+            )
     except asyncio.CancelledError:
         reason = "collector stopped"
         raise
@@ -122,8 +124,14 @@ async def keep_stream_open(planned: PlannedStream, *, backoff: Backoff = Backoff
             await sync_to_async(db_connections.close_all)()
         lasted = loop.time() - started
         failures = 0 if lasted >= backoff.healthy_after else failures + 1
-        log.info("%s %s: connection ended after %.0f s (%s); %d liquidations stored", planned.exchange_label,
-                 planned.stream.name, lasted, reason, stored)
+        log.info(
+            "%s %s: connection ended after %.0f s (%s); %d liquidations stored",
+            planned.exchange_label,
+            planned.stream.name,
+            lasted,
+            reason,
+            stored,
+        )
         if max_connections is not None and connections >= max_connections:
             break
         await asyncio.sleep(backoff.delay(max(failures, 1)))

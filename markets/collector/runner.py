@@ -28,7 +28,10 @@ async def _stop_all(tasks) -> None:
 
 
 async def collect(
-    exchange_keys: Sequence[str] = (), *, stop: asyncio.Event | None = None, backoff: Backoff = Backoff(),
+    exchange_keys: Sequence[str] = (),
+    *,
+    stop: asyncio.Event | None = None,
+    backoff: Backoff = Backoff(),
     replan_seconds: float = REPLAN_SECONDS,
 ) -> int:
     """Open the streams of the active markets and keep them open until ``stop`` is set.
@@ -46,7 +49,9 @@ async def collect(
     described: dict = {}
     first = True
     while True:
-        fresh = {_stream_key(item): item for item in await sync_to_async(store.planned_streams)(exchange_keys, described=described)}
+        fresh = {
+            _stream_key(item): item for item in await sync_to_async(store.planned_streams)(exchange_keys, described=described)
+        }
         ended = [running.pop(key)[1] for key in list(running) if key not in fresh]
         await _stop_all(ended)
         if not fresh and (first or ended):
@@ -61,7 +66,9 @@ async def collect(
                 error = None if task.cancelled() else task.exception()
                 log.error("%s stopped (%r); starting it again", planned.stream.name, error)
             else:
-                log.info("collecting %s liquidations from %s (%d markets)", item.exchange_label, item.stream.name, len(item.market_ids))
+                log.info(
+                    "collecting %s liquidations from %s (%d markets)", item.exchange_label, item.stream.name, len(item.market_ids)
+                )
             running[key] = (item, asyncio.create_task(keep_stream_open(item, backoff=backoff)))
         try:
             await asyncio.wait_for(stop.wait(), timeout=replan_seconds)

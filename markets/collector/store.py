@@ -91,9 +91,12 @@ def store_events(market_ids: dict[str, int], events: Iterable[LiquidationEvent])
             wanted.setdefault((market_ids[event.symbol], event.time, event.side, event.price, event.quantity), event)
     if not wanted:
         return 0
-    stored = set(Liquidation.objects.filter(
-        market_id__in={key[0] for key in wanted}, time__in={key[1] for key in wanted},
-    ).values_list("market_id", "time", "side", "price", "quantity"))
+    stored = set(
+        Liquidation.objects.filter(
+            market_id__in={key[0] for key in wanted},
+            time__in={key[1] for key in wanted},
+        ).values_list("market_id", "time", "side", "price", "quantity")
+    )
     rows = [
         Liquidation(market_id=key[0], time=event.time, side=event.side, price=event.price, quantity=event.quantity, usd=event.usd)
         for key, event in wanted.items()

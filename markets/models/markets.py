@@ -15,7 +15,8 @@ class Exchange(models.Model):
     """One installed exchange plugin that an admin enabled, with its settings."""
 
     plugin = models.CharField(
-        max_length=64, unique=True,
+        max_length=64,
+        unique=True,
         help_text="Key of an installed exchange plugin (bundled or from the liqsite.exchanges entry-point group).",
     )
     enabled = models.BooleanField(default=True)
@@ -23,7 +24,8 @@ class Exchange(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     banned_until = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="The exchange banned this server's address until then (HTTP 418): no refresh asks it before.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -57,7 +59,8 @@ class Exchange(models.Model):
         until = timezone.now() + timedelta(seconds=seconds)
         # Never shorten a ban another worker recorded (two 418s racing).
         Exchange.objects.filter(pk=self.pk).filter(models.Q(banned_until__isnull=True) | models.Q(banned_until__lt=until)).update(
-            banned_until=until)
+            banned_until=until
+        )
         self.refresh_from_db(fields=["banned_until"])
         self.record_error(message)
 
@@ -81,9 +84,10 @@ class Market(models.Model):
     contract_size = models.FloatField(default=1.0)
     tick_size = models.FloatField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
-    intervals = models.JSONField(default=list, help_text="Step intervals to ingest, e.g. [\"15m\", \"1h\"].")
+    intervals = models.JSONField(default=list, help_text='Step intervals to ingest, e.g. ["15m", "1h"].')
     margin_tiers = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="The exchange's maintenance-margin tiers as last fetched (floor, cap, rate, max leverage, amount).",
     )
     active = models.BooleanField(default=True, help_text="Refreshed by the periodic task.")
@@ -120,4 +124,3 @@ class Market(models.Model):
         self.last_error = ""
         self.last_error_at = None
         self.save(update_fields=["last_ingest_at", "last_error", "last_error_at"])
-

@@ -52,11 +52,17 @@ def klines(body: Any, reader: ResponseReader) -> list[Candle]:
         if len(row) < 10:
             raise reader.malformed(f"a kline has {len(row)} fields, expected at least 10 (through takerBuyBaseVolume)", where)
         value = lambda position, name: reader.number(row[position], f"{where}.{name}")  # noqa: E731
-        candles.append(Candle(
-            time=reader.time_ms(row[0], f"{where}.openTime"),
-            open=value(1, "open"), high=value(2, "high"), low=value(3, "low"), close=value(4, "close"),
-            volume=value(5, "volume"), taker_buy_volume=value(9, "takerBuyBaseVolume"),
-        ))
+        candles.append(
+            Candle(
+                time=reader.time_ms(row[0], f"{where}.openTime"),
+                open=value(1, "open"),
+                high=value(2, "high"),
+                low=value(3, "low"),
+                close=value(4, "close"),
+                volume=value(5, "volume"),
+                taker_buy_volume=value(9, "takerBuyBaseVolume"),
+            )
+        )
     return list(reader.ascending(candles, "openTime"))
 
 
@@ -65,11 +71,13 @@ def open_interest_hist(body: Any, reader: ResponseReader) -> list[OpenInterestPo
     points = []
     for index, row in enumerate(reader.sequence(body, "body")):
         where = f"[{index}]"
-        points.append(OpenInterestPoint(
-            time=reader.time_ms(reader.field(row, "timestamp", where), f"{where}.timestamp"),
-            open_interest=reader.number(reader.field(row, "sumOpenInterest", where), f"{where}.sumOpenInterest"),
-            open_interest_usd=reader.optional_number(row.get("sumOpenInterestValue"), f"{where}.sumOpenInterestValue"),
-        ))
+        points.append(
+            OpenInterestPoint(
+                time=reader.time_ms(reader.field(row, "timestamp", where), f"{where}.timestamp"),
+                open_interest=reader.number(reader.field(row, "sumOpenInterest", where), f"{where}.sumOpenInterest"),
+                open_interest_usd=reader.optional_number(row.get("sumOpenInterestValue"), f"{where}.sumOpenInterestValue"),
+            )
+        )
     return list(reader.ascending(points, "timestamp"))
 
 
@@ -78,10 +86,12 @@ def funding_rates(body: Any, reader: ResponseReader) -> list[FundingRatePoint]:
     points = []
     for index, row in enumerate(reader.sequence(body, "body")):
         where = f"[{index}]"
-        points.append(FundingRatePoint(
-            time=reader.time_ms(reader.field(row, "fundingTime", where), f"{where}.fundingTime"),
-            rate=reader.number(reader.field(row, "fundingRate", where), f"{where}.fundingRate"),
-        ))
+        points.append(
+            FundingRatePoint(
+                time=reader.time_ms(reader.field(row, "fundingTime", where), f"{where}.fundingTime"),
+                rate=reader.number(reader.field(row, "fundingRate", where), f"{where}.fundingRate"),
+            )
+        )
     return list(reader.ascending(points, "fundingTime"))
 
 
@@ -110,14 +120,16 @@ def exchange_info(body: Any, reader: ResponseReader) -> tuple[list[Instrument], 
         for rule in raw.get("filters") or ():
             if rule.get("filterType") == "PRICE_FILTER":
                 tick = reader.number(reader.field(rule, "tickSize", f"{where}.PRICE_FILTER"), f"{where}.PRICE_FILTER.tickSize")
-        instruments.append(Instrument(
-            symbol=symbol,
-            base=reader.field(raw, "baseAsset", where),
-            quote=reader.field(raw, "quoteAsset", where),
-            contract_type="linear",
-            contract_size=1.0,
-            tick_size=tick,
-        ))
+        instruments.append(
+            Instrument(
+                symbol=symbol,
+                base=reader.field(raw, "baseAsset", where),
+                quote=reader.field(raw, "quoteAsset", where),
+                contract_type="linear",
+                contract_size=1.0,
+                tick_size=tick,
+            )
+        )
         if raw.get("onboardDate"):
             listed[symbol] = int(reader.number(raw["onboardDate"], f"{where}.onboardDate"))
     return instruments, listed
@@ -153,11 +165,13 @@ def force_order(message: str | bytes, symbols: Sequence[str] | None = None) -> l
     quantity = reader.number(order.get("z") or reader.field(order, "q", "o"), "o.z")
     if price <= 0 or quantity <= 0:
         raise reader.malformed(f"price {price} and quantity {quantity} must be positive", "o.p")
-    return [LiquidationEvent(
-        symbol=symbol,
-        time=reader.time_ms(reader.field(order, "T", "o"), "o.T"),
-        side="long" if side == "SELL" else "short",
-        price=price,
-        quantity=quantity,
-        usd=price * quantity,
-    )]
+    return [
+        LiquidationEvent(
+            symbol=symbol,
+            time=reader.time_ms(reader.field(order, "T", "o"), "o.T"),
+            side="long" if side == "SELL" else "short",
+            price=price,
+            quantity=quantity,
+            usd=price * quantity,
+        )
+    ]

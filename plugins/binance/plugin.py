@@ -40,9 +40,9 @@ STATS_PERIOD = {"1m": "5m", "5m": "5m", "15m": "15m", "30m": "30m", "1h": "1h", 
 STREAM_URL = "wss://fstream.binance.com/stream?streams="
 
 # Half of Binance's published budgets, leaving room for other clients on the same IP.
-_WEIGHT = http.shared_limiter("binance:weight", 1200, 60)          # REQUEST_WEIGHT 2400 / min
-_STATS = http.shared_limiter("binance:futures-data", 500, 300)     # 1000 requests / 5 min
-_FUNDING = http.shared_limiter("binance:funding", 250, 300)        # 500 / 5 min, shared with fundingInfo
+_WEIGHT = http.shared_limiter("binance:weight", 1200, 60)  # REQUEST_WEIGHT 2400 / min
+_STATS = http.shared_limiter("binance:futures-data", 500, 300)  # 1000 requests / 5 min
+_FUNDING = http.shared_limiter("binance:funding", 250, 300)  # 500 / 5 min, shared with fundingInfo
 
 
 def _kline_weight(limit: int) -> int:
@@ -92,8 +92,13 @@ class BinanceExchange(HttpExchangePlugin):
             params = {"symbol": symbol, "interval": interval, "startTime": lo, "endTime": hi - 1, "limit": KLINE_LIMIT}
             return self._get("/fapi/v1/klines", params, parse.klines, weight=_kline_weight(KLINE_LIMIT))
 
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * KLINE_LIMIT,
-                             since_ms=to_ms(since) if since else None)
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=to_ms(http.utc_now()),
+            step_ms=step * KLINE_LIMIT,
+            since_ms=to_ms(since) if since else None,
+        )
 
     def _statistics(self, path, parser, symbol, interval, since):
         period = STATS_PERIOD[interval]
@@ -108,9 +113,14 @@ class BinanceExchange(HttpExchangePlugin):
             params = {"symbol": symbol, "period": period, "startTime": lo, "endTime": hi - 1, "limit": STATS_LIMIT}
             return self._get(path, params, parser, limiter=_STATS)
 
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(now), step_ms=step * STATS_LIMIT,
-                             since_ms=to_ms(since) if since else None,
-                             keep=(lambda row: to_ms(row.time) % keep_every == 0) if keep_every > step else None)
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=to_ms(now),
+            step_ms=step * STATS_LIMIT,
+            since_ms=to_ms(since) if since else None,
+            keep=(lambda row: to_ms(row.time) % keep_every == 0) if keep_every > step else None,
+        )
 
     def open_interest(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[OpenInterestPoint]]:
         return self._statistics("/futures/data/openInterestHist", parse.open_interest_hist, symbol, interval, since)
@@ -139,7 +149,10 @@ class BinanceExchange(HttpExchangePlugin):
             return ()
         names = "/".join(f"{symbol.lower()}@forceOrder" for symbol in symbols)
         wanted = frozenset(symbols)
-        return (LiquidationStream(
-            name=names[:100], url=STREAM_URL + names,
-            parse=lambda message: parse.force_order(message, wanted),
-        ),)
+        return (
+            LiquidationStream(
+                name=names[:100],
+                url=STREAM_URL + names,
+                parse=lambda message: parse.force_order(message, wanted),
+            ),
+        )

@@ -19,7 +19,8 @@ def _table() -> dict[str, list[list[float]]]:
 def bundled_tiers(symbol: str) -> tuple[MarginTier, ...]:
     """The brackets of ``symbol`` as of the snapshot (see data/README.md); empty when unknown."""
     return tuple(
-        MarginTier(notional_floor=floor, notional_cap=cap, maintenance_margin_rate=rate, max_leverage=leverage,
-                   maintenance_amount=cum)
+        MarginTier(
+            notional_floor=floor, notional_cap=cap, maintenance_margin_rate=rate, max_leverage=leverage, maintenance_amount=cum
+        )
         for floor, cap, rate, leverage, cum in _table().get(symbol, ())
     )

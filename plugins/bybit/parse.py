@@ -66,11 +66,16 @@ def klines(result: Any, reader: ResponseReader, *, inverse: bool) -> list[Candle
         if len(row) < 7:
             raise reader.malformed(f"a kline has {len(row)} fields, expected 7", where)
         number = lambda position, name: reader.number(row[position], f"{where}.{name}")  # noqa: E731
-        candles.append(Candle(
-            time=reader.time_ms(row[0], f"{where}.startTime"),
-            open=number(1, "open"), high=number(2, "high"), low=number(3, "low"), close=number(4, "close"),
-            volume=number(6, "turnover") if inverse else number(5, "volume"),
-        ))
+        candles.append(
+            Candle(
+                time=reader.time_ms(row[0], f"{where}.startTime"),
+                open=number(1, "open"),
+                high=number(2, "high"),
+                low=number(3, "low"),
+                close=number(4, "close"),
+                volume=number(6, "turnover") if inverse else number(5, "volume"),
+            )
+        )
     return _newest_first(candles, reader, "startTime")
 
 
@@ -80,14 +85,18 @@ def open_interest(result: Any, reader: ResponseReader) -> list[tuple[Any, float]
     points = []
     for index, row in enumerate(reader.sequence(reader.field(result, "list", "result"), "result.list")):
         where = f"list[{index}]"
-        points.append((
-            reader.time_ms(reader.field(row, "timestamp", where), f"{where}.timestamp"),
-            reader.number(reader.field(row, "openInterest", where), f"{where}.openInterest"),
-        ))
+        points.append(
+            (
+                reader.time_ms(reader.field(row, "timestamp", where), f"{where}.timestamp"),
+                reader.number(reader.field(row, "openInterest", where), f"{where}.openInterest"),
+            )
+        )
     return _newest_first(points, reader, "timestamp", time_of=lambda point: point[0])
 
 
-def open_interest_points(raw: list[tuple[Any, float]], *, inverse: bool, contract_size: float, price_at: dict) -> list[OpenInterestPoint]:
+def open_interest_points(
+    raw: list[tuple[Any, float]], *, inverse: bool, contract_size: float, price_at: dict
+) -> list[OpenInterestPoint]:
     """Base-unit open interest: linear as is; inverse USD contracts ÷ the price at that time.
 
     An inverse reading without a price (no candle starts at its time) is left out
@@ -108,10 +117,12 @@ def funding_history(result: Any, reader: ResponseReader) -> list[FundingRatePoin
     points = []
     for index, row in enumerate(reader.sequence(reader.field(result, "list", "result"), "result.list")):
         where = f"list[{index}]"
-        points.append(FundingRatePoint(
-            reader.time_ms(reader.field(row, "fundingRateTimestamp", where), f"{where}.fundingRateTimestamp"),
-            reader.number(reader.field(row, "fundingRate", where), f"{where}.fundingRate"),
-        ))
+        points.append(
+            FundingRatePoint(
+                reader.time_ms(reader.field(row, "fundingRateTimestamp", where), f"{where}.fundingRateTimestamp"),
+                reader.number(reader.field(row, "fundingRate", where), f"{where}.fundingRate"),
+            )
+        )
     return _newest_first(points, reader, "fundingRateTimestamp")
 
 
@@ -137,16 +148,20 @@ def instruments(result: Any, reader: ResponseReader) -> tuple[list[Instrument], 
             continue
         symbol = reader.field(raw, "symbol", where)
         inverse = raw.get("contractType") == "InversePerpetual" or category == "inverse"
-        tick = reader.field(reader.mapping(reader.field(raw, "priceFilter", where), f"{where}.priceFilter"), "tickSize", f"{where}.priceFilter")
-        found.append(Instrument(
-            symbol=symbol,
-            base=reader.field(raw, "baseCoin", where),
-            quote=reader.field(raw, "quoteCoin", where),
-            contract_type="inverse" if inverse else "linear",
-            # Linear contracts are one base coin each; inverse contracts are 1 USD each.
-            contract_size=1.0,
-            tick_size=reader.number(tick, f"{where}.priceFilter.tickSize"),
-        ))
+        tick = reader.field(
+            reader.mapping(reader.field(raw, "priceFilter", where), f"{where}.priceFilter"), "tickSize", f"{where}.priceFilter"
+        )
+        found.append(
+            Instrument(
+                symbol=symbol,
+                base=reader.field(raw, "baseCoin", where),
+                quote=reader.field(raw, "quoteCoin", where),
+                contract_type="inverse" if inverse else "linear",
+                # Linear contracts are one base coin each; inverse contracts are 1 USD each.
+                contract_size=1.0,
+                tick_size=reader.number(tick, f"{where}.priceFilter.tickSize"),
+            )
+        )
         launch = reader.optional_number(raw.get("launchTime"), f"{where}.launchTime")
         if launch:
             launched[symbol] = int(launch)
@@ -196,8 +211,12 @@ def all_liquidation(message: str | bytes, *, inverse_symbols: Collection[str] = 
     payload = reader.mapping(payload, "message")
     if "op" in payload or "success" in payload:
         if payload.get("success") is False:
-            raise ExchangeError(f"subscription refused: {payload.get('ret_msg', '')}", permanent=True, exchange=EXCHANGE,
-                                endpoint="allLiquidation stream")
+            raise ExchangeError(
+                f"subscription refused: {payload.get('ret_msg', '')}",
+                permanent=True,
+                exchange=EXCHANGE,
+                endpoint="allLiquidation stream",
+            )
         return []  # subscription acknowledgement or pong
     if not str(payload.get("topic", "")).startswith("allLiquidation."):
         return []
@@ -213,12 +232,14 @@ def all_liquidation(message: str | bytes, *, inverse_symbols: Collection[str] = 
         if price <= 0 or size <= 0:
             raise reader.malformed(f"price {price} and size {size} must be positive", f"{where}.p")
         inverse = symbol in inverse_symbols
-        events.append(LiquidationEvent(
-            symbol=symbol,
-            time=reader.time_ms(reader.field(row, "T", where), f"{where}.T"),
-            side="long" if side == "Buy" else "short",
-            price=price,
-            quantity=size / price if inverse else size,
-            usd=size if inverse else size * price,
-        ))
+        events.append(
+            LiquidationEvent(
+                symbol=symbol,
+                time=reader.time_ms(reader.field(row, "T", where), f"{where}.T"),
+                side="long" if side == "Buy" else "short",
+                price=price,
+                quantity=size / price if inverse else size,
+                usd=size if inverse else size * price,
+            )
+        )
     return events

@@ -49,7 +49,10 @@ _REQUESTS = http.shared_limiter("bybit:requests", 300, 5)
 
 
 class BybitExchange(HttpExchangePlugin):
-    """Bybit linear and inverse perpetuals: candles, OI (inverse converted to base), funding, long/short, risk limits, liquidations."""
+    """Bybit linear and inverse perpetuals.
+
+    Candles, OI (inverse converted to base), funding, long/short, risk limits, liquidations.
+    """
 
     label = "Bybit"
     # Bybit's USDT-contract isolated formula charges maintenance margin on the
@@ -73,7 +76,12 @@ class BybitExchange(HttpExchangePlugin):
     def _listing(self, category: str, symbol: str | None = None) -> list[Instrument]:
         found, cursor = [], None
         while True:
-            params = {"category": category, "limit": 1000, **({"symbol": symbol} if symbol else {}), **({"cursor": cursor} if cursor else {})}
+            params = {
+                "category": category,
+                "limit": 1000,
+                **({"symbol": symbol} if symbol else {}),
+                **({"cursor": cursor} if cursor else {}),
+            }
             page, launched, cursor = self._get("/v5/market/instruments-info", params, parse.instruments)
             found += page
             self._launched.update(launched)
@@ -94,7 +102,9 @@ class BybitExchange(HttpExchangePlugin):
                     self._known[symbol] = matches[0]
                     break
             else:
-                raise ExchangeError(f"unknown symbol {symbol!r} (no trading linear or inverse perpetual)", permanent=True, exchange=self.label)
+                raise ExchangeError(
+                    f"unknown symbol {symbol!r} (no trading linear or inverse perpetual)", permanent=True, exchange=self.label
+                )
         return self._known[symbol]
 
     def _category(self, symbol: str) -> str:
@@ -118,16 +128,26 @@ class BybitExchange(HttpExchangePlugin):
 
     # --- series -------------------------------------------------------------------
     def _klines(self, symbol: str, interval_code: str, lo: int, hi: int) -> list[Candle]:
-        params = {"category": self._category(symbol), "symbol": symbol, "interval": interval_code,
-                  "start": lo, "end": hi - 1, "limit": KLINE_LIMIT}
+        params = {
+            "category": self._category(symbol),
+            "symbol": symbol,
+            "interval": interval_code,
+            "start": lo,
+            "end": hi - 1,
+            "limit": KLINE_LIMIT,
+        }
         return self._get("/v5/market/kline", params, parse.klines, inverse=self._category(symbol) == "inverse")
 
     def candles(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[Candle]]:
         step = INTERVAL_SECONDS[interval] * 1000
         start = floor_ms(self.start_ms(symbol, since), step)
-        return fetch_windows(lambda lo, hi: self._klines(symbol, KLINE_INTERVAL[interval], lo, hi),
-                             start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * KLINE_LIMIT,
-                             since_ms=to_ms(since) if since else None)
+        return fetch_windows(
+            lambda lo, hi: self._klines(symbol, KLINE_INTERVAL[interval], lo, hi),
+            start_ms=start,
+            end_ms=to_ms(http.utc_now()),
+            step_ms=step * KLINE_LIMIT,
+            since_ms=to_ms(since) if since else None,
+        )
 
     def _keep_on(self, interval: str, period_ms: int):
         every = INTERVAL_SECONDS[interval] * 1000
@@ -142,15 +162,27 @@ class BybitExchange(HttpExchangePlugin):
         kline_code = KLINE_INTERVAL[{"5min": "5m", "15min": "15m", "30min": "30m", "1h": "1h", "4h": "4h", "1d": "1d"}[period]]
 
         def fetch(lo, hi):
-            params = {"category": self._category(symbol), "symbol": symbol, "intervalTime": period,
-                      "startTime": lo, "endTime": hi - 1, "limit": OI_LIMIT}
+            params = {
+                "category": self._category(symbol),
+                "symbol": symbol,
+                "intervalTime": period,
+                "startTime": lo,
+                "endTime": hi - 1,
+                "limit": OI_LIMIT,
+            }
             raw = self._get("/v5/market/open-interest", params, parse.open_interest)
             # Inverse open interest is in USD contracts: convert with the price at each reading.
             price_at = {c.time: c.open for c in self._klines(symbol, kline_code, lo, hi)} if inverse and raw else {}
             return parse.open_interest_points(raw, inverse=inverse, contract_size=contract_size, price_at=price_at)
 
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * OI_LIMIT,
-                             since_ms=to_ms(since) if since else None, keep=self._keep_on(interval, step))
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=to_ms(http.utc_now()),
+            step_ms=step * OI_LIMIT,
+            since_ms=to_ms(since) if since else None,
+            keep=self._keep_on(interval, step),
+        )
 
     def long_short_ratios(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[LongShortPoint]]:
         period = STATS_PERIOD[interval]
@@ -158,23 +190,46 @@ class BybitExchange(HttpExchangePlugin):
         start = floor_ms(self.start_ms(symbol, since, to_ms(RATIO_EARLIEST)), step)
 
         def fetch(lo, hi):
-            params = {"category": self._category(symbol), "symbol": symbol, "period": period,
-                      "startTime": lo, "endTime": hi - 1, "limit": RATIO_LIMIT}
+            params = {
+                "category": self._category(symbol),
+                "symbol": symbol,
+                "period": period,
+                "startTime": lo,
+                "endTime": hi - 1,
+                "limit": RATIO_LIMIT,
+            }
             return self._get("/v5/market/account-ratio", params, parse.account_ratio)
 
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * RATIO_LIMIT,
-                             since_ms=to_ms(since) if since else None, keep=self._keep_on(interval, step))
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=to_ms(http.utc_now()),
+            step_ms=step * RATIO_LIMIT,
+            since_ms=to_ms(since) if since else None,
+            keep=self._keep_on(interval, step),
+        )
 
     def funding_rates(self, symbol: str, since: datetime | None) -> Iterable[Sequence[FundingRatePoint]]:
         # Funding settles every 8h, 4h or 1h: windows of 200 hours hold at most one page.
         start = self.start_ms(symbol, since)
 
         def fetch(lo, hi):
-            params = {"category": self._category(symbol), "symbol": symbol, "startTime": lo, "endTime": hi - 1, "limit": FUNDING_LIMIT}
+            params = {
+                "category": self._category(symbol),
+                "symbol": symbol,
+                "startTime": lo,
+                "endTime": hi - 1,
+                "limit": FUNDING_LIMIT,
+            }
             return self._get("/v5/market/funding/history", params, parse.funding_history)
 
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=3_600_000 * FUNDING_LIMIT,
-                             since_ms=to_ms(since) if since else None)
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=to_ms(http.utc_now()),
+            step_ms=3_600_000 * FUNDING_LIMIT,
+            since_ms=to_ms(since) if since else None,
+        )
 
     # --- liquidations ---------------------------------------------------------------
     def liquidation_streams(self, symbols: Sequence[str]) -> Sequence[LiquidationStream]:
@@ -186,12 +241,20 @@ class BybitExchange(HttpExchangePlugin):
             if not chosen:
                 continue
             topics = [f"allLiquidation.{symbol}" for symbol in chosen]
-            subscribe = [http_json({"op": "subscribe", "args": topics[i:i + SUBSCRIBE_BATCH]}) for i in range(0, len(topics), SUBSCRIBE_BATCH)]
-            streams.append(LiquidationStream(
-                name=",".join(topics)[:100], url=STREAM_URL.format(category=category),
-                parse=lambda message, inverse=inverse: parse.all_liquidation(message, inverse_symbols=inverse),
-                subscribe=subscribe, ping_message='{"op":"ping"}', ping_interval=20.0,
-            ))
+            subscribe = [
+                http_json({"op": "subscribe", "args": topics[i : i + SUBSCRIBE_BATCH]})
+                for i in range(0, len(topics), SUBSCRIBE_BATCH)
+            ]
+            streams.append(
+                LiquidationStream(
+                    name=",".join(topics)[:100],
+                    url=STREAM_URL.format(category=category),
+                    parse=lambda message, inverse=inverse: parse.all_liquidation(message, inverse_symbols=inverse),
+                    subscribe=subscribe,
+                    ping_message='{"op":"ping"}',
+                    ping_interval=20.0,
+                )
+            )
         return streams
 
 

@@ -65,11 +65,16 @@ def candles(data: list, reader: ResponseReader) -> list[Candle]:
     found = []
     for where, row in _rows(data, reader, 7):
         number = lambda position, name: reader.number(row[position], f"{where}.{name}")  # noqa: E731
-        found.append(Candle(
-            time=reader.time_ms(row[0], f"{where}.ts"),
-            open=number(1, "o"), high=number(2, "h"), low=number(3, "l"), close=number(4, "c"),
-            volume=number(6, "volCcy"),
-        ))
+        found.append(
+            Candle(
+                time=reader.time_ms(row[0], f"{where}.ts"),
+                open=number(1, "o"),
+                high=number(2, "h"),
+                low=number(3, "l"),
+                close=number(4, "c"),
+                volume=number(6, "volCcy"),
+            )
+        )
     found.reverse()
     return list(reader.ascending(found, "ts"))
 
@@ -81,9 +86,13 @@ def open_interest_history(data: list, reader: ResponseReader) -> list[OpenIntere
     """
     points = []
     for where, row in _rows(data, reader, 4):
-        points.append(OpenInterestPoint(
-            reader.time_ms(row[0], f"{where}.ts"), reader.number(row[2], f"{where}.oiCcy"), reader.number(row[3], f"{where}.oiUsd"),
-        ))
+        points.append(
+            OpenInterestPoint(
+                reader.time_ms(row[0], f"{where}.ts"),
+                reader.number(row[2], f"{where}.oiCcy"),
+                reader.number(row[3], f"{where}.oiUsd"),
+            )
+        )
     points.reverse()
     return list(reader.ascending(points, "ts"))
 
@@ -107,7 +116,9 @@ def funding_rate_history(data: list, reader: ResponseReader) -> list[FundingRate
         where = f"data[{index}]"
         reader.mapping(row, where)
         realized = reader.optional_number(row.get("realizedRate"), f"{where}.realizedRate")
-        rate = realized if realized is not None else reader.number(reader.field(row, "fundingRate", where), f"{where}.fundingRate")
+        rate = (
+            realized if realized is not None else reader.number(reader.field(row, "fundingRate", where), f"{where}.fundingRate")
+        )
         points.append(FundingRatePoint(reader.time_ms(reader.field(row, "fundingTime", where), f"{where}.fundingTime"), rate))
     points.reverse()
     return list(reader.ascending(points, "fundingTime"))
@@ -130,7 +141,9 @@ def instruments(data: list, reader: ResponseReader) -> tuple[list[Instrument], d
             raise reader.malformed(f"unknown contract type {kind!r}", f"{where}.ctType")
         size = reader.number(reader.field(raw, "ctVal", where), f"{where}.ctVal")
         size *= reader.optional_number(raw.get("ctMult"), f"{where}.ctMult") or 1.0
-        found.append(Instrument(symbol, base, quote, kind, size, reader.number(reader.field(raw, "tickSz", where), f"{where}.tickSz")))
+        found.append(
+            Instrument(symbol, base, quote, kind, size, reader.number(reader.field(raw, "tickSz", where), f"{where}.tickSz"))
+        )
         extra[symbol] = {
             "family": family,
             "listed_ms": int(reader.optional_number(raw.get("listTime"), f"{where}.listTime") or 0),
@@ -184,8 +197,12 @@ def liquidation_orders(message: str | bytes, instruments_by_symbol: Mapping[str,
     payload = reader.mapping(payload, "message")
     if "event" in payload:
         if payload["event"] == "error":
-            raise ExchangeError(f"code {payload.get('code')}: {payload.get('msg', '')}", permanent=True, exchange=EXCHANGE,
-                                endpoint="liquidation-orders stream")
+            raise ExchangeError(
+                f"code {payload.get('code')}: {payload.get('msg', '')}",
+                permanent=True,
+                exchange=EXCHANGE,
+                endpoint="liquidation-orders stream",
+            )
         return []  # subscribe / unsubscribe acknowledgements
     events = []
     for index, item in enumerate(reader.sequence(reader.field(payload, "data"), "data")):
@@ -208,8 +225,14 @@ def liquidation_orders(message: str | bytes, instruments_by_symbol: Mapping[str,
             else:
                 quantity = contracts * instrument.contract_size
                 usd = quantity * price
-            events.append(LiquidationEvent(
-                symbol=instrument.symbol, time=reader.time_ms(reader.field(detail, "ts", spot), f"{spot}.ts"),
-                side="long" if side == "sell" else "short", price=price, quantity=quantity, usd=usd,
-            ))
+            events.append(
+                LiquidationEvent(
+                    symbol=instrument.symbol,
+                    time=reader.time_ms(reader.field(detail, "ts", spot), f"{spot}.ts"),
+                    side="long" if side == "sell" else "short",
+                    price=price,
+                    quantity=quantity,
+                    usd=usd,
+                )
+            )
     return events

@@ -33,7 +33,7 @@ from liqsite.exchanges.streams import LiquidationStream
 from plugins.okx import parse
 
 PAGE_LIMIT = 100
-STATS_ENTRIES = 1440           # the rubik endpoints keep the latest 1,440 entries
+STATS_ENTRIES = 1440  # the rubik endpoints keep the latest 1,440 entries
 FUNDING_HISTORY = timedelta(days=90)
 # UTC-aligned bars (OKX's 1D is aligned to UTC+8; 1Dutc to UTC).
 BAR = {"1m": "1m", "5m": "5m", "15m": "15m", "30m": "30m", "1h": "1H", "2h": "2H", "4h": "4H", "1d": "1Dutc"}
@@ -53,7 +53,9 @@ class OkxExchange(HttpExchangePlugin):
     """OKX perpetual swaps: candles, OI, funding, long/short, position tiers, liquidations."""
 
     label = "OKX"
-    description = "OKX v5 perpetual swaps (USDT- and coin-margined) over the public REST API; liquidations from liquidation-orders."
+    description = (
+        "OKX v5 perpetual swaps (USDT- and coin-margined) over the public REST API; liquidations from liquidation-orders."
+    )
     intervals = tuple(BAR)
     default_settings = {**HttpExchangePlugin.default_settings, "base_url": "https://www.okx.com"}
     unwrap = staticmethod(parse.unwrap)
@@ -87,11 +89,15 @@ class OkxExchange(HttpExchangePlugin):
 
     def _last_price(self, symbol: str) -> float:
         """The close of the latest 1m candle: the price tiers in contracts are converted at."""
-        latest = self._get("/api/v5/market/history-candles", {"instId": symbol, "bar": "1m", "limit": 1}, parse.candles,
-                           limiter=_CANDLES)
+        latest = self._get(
+            "/api/v5/market/history-candles", {"instId": symbol, "bar": "1m", "limit": 1}, parse.candles, limiter=_CANDLES
+        )
         if not latest:
-            raise ExchangeError("no recent candle to price the position tiers with", exchange=self.label,
-                                endpoint="/api/v5/market/history-candles")
+            raise ExchangeError(
+                "no recent candle to price the position tiers with",
+                exchange=self.label,
+                endpoint="/api/v5/market/history-candles",
+            )
         return latest[-1].close
 
     def margin_tiers(self, symbol: str) -> Sequence[MarginTier]:
@@ -102,10 +108,24 @@ class OkxExchange(HttpExchangePlugin):
         """
         instrument = self.instrument(symbol)
         price = self._last_price(symbol)
-        per_contract = instrument.contract_size / price if instrument.contract_type == "inverse" else instrument.contract_size * price
-        params = {"instType": "SWAP", "tdMode": "cross", "instFamily": self._extra.get(symbol, {}).get("family") or f"{instrument.base}-{instrument.quote}"}
-        return tuple(self._get("/api/v5/public/position-tiers", params, parse.position_tiers, limiter=_PUBLIC,
-                               units_to_notional=per_contract, inverse=instrument.contract_type == "inverse"))
+        per_contract = (
+            instrument.contract_size / price if instrument.contract_type == "inverse" else instrument.contract_size * price
+        )
+        params = {
+            "instType": "SWAP",
+            "tdMode": "cross",
+            "instFamily": self._extra.get(symbol, {}).get("family") or f"{instrument.base}-{instrument.quote}",
+        }
+        return tuple(
+            self._get(
+                "/api/v5/public/position-tiers",
+                params,
+                parse.position_tiers,
+                limiter=_PUBLIC,
+                units_to_notional=per_contract,
+                inverse=instrument.contract_type == "inverse",
+            )
+        )
 
     def listed_ms(self, symbol: str) -> int | None:
         self.instrument(symbol)
@@ -122,8 +142,13 @@ class OkxExchange(HttpExchangePlugin):
             params = {"instId": symbol, "bar": BAR[interval], "before": lo - 1, "after": hi, "limit": PAGE_LIMIT}
             return self._get("/api/v5/market/history-candles", params, parse.candles, limiter=_CANDLES)
 
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(http.utc_now()), step_ms=step * PAGE_LIMIT,
-                             since_ms=to_ms(since) if since else None)
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=to_ms(http.utc_now()),
+            step_ms=step * PAGE_LIMIT,
+            since_ms=to_ms(since) if since else None,
+        )
 
     def _statistics(self, path, parser, limiter, symbol, interval, since):
         period = STATS_PERIOD[interval]
@@ -137,17 +162,34 @@ class OkxExchange(HttpExchangePlugin):
             params = {"instId": symbol, "period": period, "begin": lo - 1, "end": hi, "limit": PAGE_LIMIT}
             return self._get(path, params, parser, limiter=limiter)
 
-        return fetch_windows(fetch, start_ms=start, end_ms=now_ms, step_ms=step * PAGE_LIMIT,
-                             since_ms=to_ms(since) if since else None,
-                             keep=(lambda row: to_ms(row.time) % every == 0) if every > step else None)
+        return fetch_windows(
+            fetch,
+            start_ms=start,
+            end_ms=now_ms,
+            step_ms=step * PAGE_LIMIT,
+            since_ms=to_ms(since) if since else None,
+            keep=(lambda row: to_ms(row.time) % every == 0) if every > step else None,
+        )
 
     def open_interest(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[OpenInterestPoint]]:
-        return self._statistics("/api/v5/rubik/stat/contracts/open-interest-history", parse.open_interest_history,
-                                _OPEN_INTEREST, symbol, interval, since)
+        return self._statistics(
+            "/api/v5/rubik/stat/contracts/open-interest-history",
+            parse.open_interest_history,
+            _OPEN_INTEREST,
+            symbol,
+            interval,
+            since,
+        )
 
     def long_short_ratios(self, symbol: str, interval: str, since: datetime | None) -> Iterable[Sequence[LongShortPoint]]:
-        return self._statistics("/api/v5/rubik/stat/contracts/long-short-account-ratio-contract", parse.long_short_ratio,
-                                _RATIO, symbol, interval, since)
+        return self._statistics(
+            "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract",
+            parse.long_short_ratio,
+            _RATIO,
+            symbol,
+            interval,
+            since,
+        )
 
     def funding_rates(self, symbol: str, since: datetime | None) -> Iterable[Sequence[FundingRatePoint]]:
         now = http.utc_now()
@@ -158,8 +200,9 @@ class OkxExchange(HttpExchangePlugin):
             return self._get("/api/v5/public/funding-rate-history", params, parse.funding_rate_history, limiter=_FUNDING)
 
         # Funding settles at most hourly: 100-hour windows hold at most one page.
-        return fetch_windows(fetch, start_ms=start, end_ms=to_ms(now), step_ms=3_600_000 * PAGE_LIMIT,
-                             since_ms=to_ms(since) if since else None)
+        return fetch_windows(
+            fetch, start_ms=start, end_ms=to_ms(now), step_ms=3_600_000 * PAGE_LIMIT, since_ms=to_ms(since) if since else None
+        )
 
     # --- liquidations ---------------------------------------------------------------
     def liquidation_streams(self, symbols: Sequence[str]) -> Sequence[LiquidationStream]:
@@ -167,10 +210,17 @@ class OkxExchange(HttpExchangePlugin):
         if not symbols:
             return ()
         wanted = {symbol: self.instrument(symbol) for symbol in symbols}
-        subscribe = json.dumps({"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]}, separators=(",", ":"))
-        return (LiquidationStream(
-            name="liquidation-orders SWAP", url=STREAM_URL,
-            parse=lambda message: parse.liquidation_orders(message, wanted),
-            # OKX closes a connection silent for 30 s; "ping" is answered with "pong".
-            subscribe=(subscribe,), ping_message="ping", ping_interval=25.0,
-        ),)
+        subscribe = json.dumps(
+            {"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]}, separators=(",", ":")
+        )
+        return (
+            LiquidationStream(
+                name="liquidation-orders SWAP",
+                url=STREAM_URL,
+                parse=lambda message: parse.liquidation_orders(message, wanted),
+                # OKX closes a connection silent for 30 s; "ping" is answered with "pong".
+                subscribe=(subscribe,),
+                ping_message="ping",
+                ping_interval=25.0,
+            ),
+        )

@@ -49,7 +49,12 @@ BATCH_ROWS = 5000  # rows per yielded batch: one transaction each, like a live p
 
 BTC = Instrument("BTCUSDT", "BTC", "USDT", "linear", 1.0, 0.1, note="Binance USD-M perpetual, recorded 2024-05-09 .. 05-11")
 SOL = Instrument(
-    "SOL-USDT-SWAP", "SOL", "USDT", "linear", 1.0, 0.001,
+    "SOL-USDT-SWAP",
+    "SOL",
+    "USDT",
+    "linear",
+    1.0,
+    0.001,
     note="OKX perpetual swap, recorded 2026-05-31 .. 06-26; open interest covers all SOL contracts",
 )
 OKX_CANDLE_INTERVALS = ("1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d")
@@ -69,8 +74,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
 @cache
 def _binance_candles() -> tuple[Candle, ...]:
     return tuple(
-        Candle(_utc(r["open_time"]), float(r["open"]), float(r["high"]), float(r["low"]), float(r["close"]),
-               float(r["volume"]), float(r["taker_buy_base"]))
+        Candle(
+            _utc(r["open_time"]),
+            float(r["open"]),
+            float(r["high"]),
+            float(r["low"]),
+            float(r["close"]),
+            float(r["volume"]),
+            float(r["taker_buy_base"]),
+        )
         for r in _rows(BINANCE_DIR / "BTCUSDT-perp-15m-2024-05-09_11.csv")
     )
 
@@ -97,8 +109,17 @@ def _okx_candles(interval: str) -> tuple[Candle, ...]:
     for r in _rows(OKX_DIR / f"ohlcv_{interval}.csv"):
         time, volume = _utc(r["ts"]), float(r["volume"])
         share = taker.get(time)
-        candles.append(Candle(time, float(r["open"]), float(r["high"]), float(r["low"]), float(r["close"]), volume,
-                              None if share is None else volume * share))
+        candles.append(
+            Candle(
+                time,
+                float(r["open"]),
+                float(r["high"]),
+                float(r["low"]),
+                float(r["close"]),
+                volume,
+                None if share is None else volume * share,
+            )
+        )
     return tuple(candles)
 
 
@@ -108,7 +129,7 @@ def _since(rows: Iterable, since: datetime | None) -> list:
 
 def _batches(rows: Sequence) -> Iterator[Sequence]:
     for start in range(0, len(rows), BATCH_ROWS):
-        yield rows[start:start + BATCH_ROWS]
+        yield rows[start : start + BATCH_ROWS]
 
 
 def _on_boundary(time: datetime, interval: str) -> bool:
@@ -130,7 +151,9 @@ class SampleExchange(ExchangePlugin):
         hours = self._copy_shift_hours(symbol)
         if hours is None:
             return super().instrument(symbol)
-        return dataclasses.replace(SOL, symbol=symbol, note=f"Copy of the OKX SOL-USDT-SWAP recording, {hours} h later (benchmarks)")
+        return dataclasses.replace(
+            SOL, symbol=symbol, note=f"Copy of the OKX SOL-USDT-SWAP recording, {hours} h later (benchmarks)"
+        )
 
     def _copy_shift_hours(self, symbol: str) -> int | None:
         match = COPY_SYMBOL.fullmatch(symbol)
@@ -139,7 +162,9 @@ class SampleExchange(ExchangePlugin):
         hours = int(match.group(1))
         if not 1 <= hours <= MAX_COPY_SHIFT_HOURS:
             raise ExchangeError(
-                f"{symbol}: a copy is shifted by 1 to {MAX_COPY_SHIFT_HOURS} hours, not {hours}", permanent=True, exchange=self.label,
+                f"{symbol}: a copy is shifted by 1 to {MAX_COPY_SHIFT_HOURS} hours, not {hours}",
+                permanent=True,
+                exchange=self.label,
             )
         return hours
 
@@ -150,13 +175,15 @@ class SampleExchange(ExchangePlugin):
         if interval is not None and interval not in allowed:
             raise ExchangeError(
                 f"{symbol} has no recorded {interval} data; recorded intervals: {', '.join(allowed)}",
-                permanent=True, exchange=self.label,
+                permanent=True,
+                exchange=self.label,
             )
         shift = timedelta(hours=self._copy_shift_hours(symbol) or 0)
         if interval is not None and shift.total_seconds() % INTERVAL_SECONDS[interval]:
             raise ExchangeError(
                 f"{symbol} is shifted by {shift}, which would move its {interval} steps off their boundaries",
-                permanent=True, exchange=self.label,
+                permanent=True,
+                exchange=self.label,
             )
         return shift
 
@@ -180,7 +207,8 @@ class SampleExchange(ExchangePlugin):
         if moment is None or moment.tzinfo is None:
             raise ExchangeError(
                 f"replay_until must be an ISO 8601 time with a UTC offset (e.g. 2026-06-20T00:00:00+00:00), not {value!r}",
-                permanent=True, exchange=self.label,
+                permanent=True,
+                exchange=self.label,
             )
         return moment
 

@@ -54,8 +54,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def recorded_candles(folder: str) -> tuple[Candle, ...]:
     """The folder's hourly candles (volume in base units; no taker split was recorded)."""
     return tuple(
-        Candle(from_ms(int(r["time_ms"])), float(r["open"]), float(r["high"]), float(r["low"]), float(r["close"]),
-               float(r["volume"]))
+        Candle(
+            from_ms(int(r["time_ms"])), float(r["open"]), float(r["high"]), float(r["low"]), float(r["close"]), float(r["volume"])
+        )
         for r in _rows(RECORDED_DIR / folder / "candles.csv")
     )
 
@@ -72,7 +73,7 @@ def recorded_open_interest(folder: str) -> tuple[OpenInterestPoint, ...]:
 def _batches(rows: Sequence, since: datetime | None) -> Iterator[Sequence]:
     rows = [row for row in rows if since is None or row.time >= since]
     for start in range(0, len(rows), BATCH_ROWS):
-        yield rows[start:start + BATCH_ROWS]
+        yield rows[start : start + BATCH_ROWS]
 
 
 class RecordedExchange(ExchangePlugin):
@@ -88,8 +89,9 @@ class RecordedExchange(ExchangePlugin):
     def _market(self, symbol: str, interval: str | None = None) -> RecordedMarket:
         self.instrument(symbol)  # unknown symbol: a permanent error
         if interval is not None and interval != INTERVAL:
-            raise ExchangeError(f"{symbol} has no recorded {interval} data; recorded interval: {INTERVAL}",
-                                permanent=True, exchange=self.label)
+            raise ExchangeError(
+                f"{symbol} has no recorded {interval} data; recorded interval: {INTERVAL}", permanent=True, exchange=self.label
+            )
         return self.markets[symbol]
 
     def candles(self, symbol, interval, since):
@@ -121,10 +123,16 @@ class SampleBinance(RecordedExchange):
     # Binance's formula (margin on the value at liquidation) with its published brackets.
     maintenance_basis = {"linear": "liquidation", "inverse": "liquidation"}
     markets = {
-        "BTCUSDT": RecordedMarket(_linear("BTCUSDT", "BTC", 1.0, 0.1, "Binance USDⓈ-M", "OI from 2026-02-13"),
-                                  "binance-BTCUSDT", ("btcusdt_tiers.json", "BTC/USDT:USDT")),
-        "SOLUSDT": RecordedMarket(_linear("SOLUSDT", "SOL", 1.0, 0.01, "Binance USDⓈ-M", "OI from 2026-02-13"),
-                                  "binance-SOLUSDT", ("solusdt_tiers.json", "SOL/USDT:USDT")),
+        "BTCUSDT": RecordedMarket(
+            _linear("BTCUSDT", "BTC", 1.0, 0.1, "Binance USDⓈ-M", "OI from 2026-02-13"),
+            "binance-BTCUSDT",
+            ("btcusdt_tiers.json", "BTC/USDT:USDT"),
+        ),
+        "SOLUSDT": RecordedMarket(
+            _linear("SOLUSDT", "SOL", 1.0, 0.01, "Binance USDⓈ-M", "OI from 2026-02-13"),
+            "binance-SOLUSDT",
+            ("solusdt_tiers.json", "SOL/USDT:USDT"),
+        ),
     }
 
 
@@ -136,10 +144,12 @@ class SampleBybit(RecordedExchange):
     # Bybit's classic USDT-contract formula charges maintenance margin on the entry value.
     maintenance_basis = {"linear": "entry", "inverse": "liquidation"}
     markets = {
-        "BTCUSDT": RecordedMarket(_linear("BTCUSDT", "BTC", 1.0, 0.1, "Bybit linear", "no risk-limit table recorded"),
-                                  "bybit-BTCUSDT"),
-        "SOLUSDT": RecordedMarket(_linear("SOLUSDT", "SOL", 1.0, 0.01, "Bybit linear", "no risk-limit table recorded"),
-                                  "bybit-SOLUSDT"),
+        "BTCUSDT": RecordedMarket(
+            _linear("BTCUSDT", "BTC", 1.0, 0.1, "Bybit linear", "no risk-limit table recorded"), "bybit-BTCUSDT"
+        ),
+        "SOLUSDT": RecordedMarket(
+            _linear("SOLUSDT", "SOL", 1.0, 0.01, "Bybit linear", "no risk-limit table recorded"), "bybit-SOLUSDT"
+        ),
     }
 
 
@@ -152,7 +162,9 @@ class SampleOkx(RecordedExchange):
     markets = {
         # Contract sizes as OKX lists them; the recording is already in base units (contracts × ctVal).
         "BTC-USDT-SWAP": RecordedMarket(
-            _linear("BTC-USDT-SWAP", "BTC", 0.01, 0.1, "OKX swap", "no position-tier table recorded"), "okx-BTC-USDT-SWAP"),
+            _linear("BTC-USDT-SWAP", "BTC", 0.01, 0.1, "OKX swap", "no position-tier table recorded"), "okx-BTC-USDT-SWAP"
+        ),
         "SOL-USDT-SWAP": RecordedMarket(
-            _linear("SOL-USDT-SWAP", "SOL", 1.0, 0.01, "OKX swap", "no position-tier table recorded"), "okx-SOL-USDT-SWAP"),
+            _linear("SOL-USDT-SWAP", "SOL", 1.0, 0.01, "OKX swap", "no position-tier table recorded"), "okx-SOL-USDT-SWAP"
+        ),
     }

@@ -39,7 +39,11 @@ def stored_market(hours: int = 96, *, symbol: str = "SOL-USDT-SWAP", plugin: str
 
 def listen(market: Market, start: datetime, end: datetime) -> LiquidationCoverage:
     return LiquidationCoverage.objects.create(
-        exchange=market.exchange, stream="test", connected_at=start, last_message_at=end, disconnected_at=end,
+        exchange=market.exchange,
+        stream="test",
+        connected_at=start,
+        last_message_at=end,
+        disconnected_at=end,
     )
 
 

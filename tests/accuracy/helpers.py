@@ -52,6 +52,10 @@ def sol_hourly(hours: int = 240, *, records_per_hour: int = 0, covered_from: int
         order = np.argsort(t, kind="stable")
         records = Records(np.asarray(t, dtype=np.int64)[order], np.asarray(p)[order], np.asarray(u)[order])
     return BacktestInput(
-        steps=StepArrays(open_time, ho, hh, hl, hc, hv, taker, oi, long_share), step_ms=HOUR, split_time=int(open_time[n // 2]),
-        covered=covered, records=records, fine=FineCandles(ts, o, h, lo, c, interval="5m"),
+        steps=StepArrays(open_time, ho, hh, hl, hc, hv, taker, oi, long_share),
+        step_ms=HOUR,
+        split_time=int(open_time[n // 2]),
+        covered=covered,
+        records=records,
+        fine=FineCandles(ts, o, h, lo, c, interval="5m"),
     )

@@ -20,8 +20,11 @@ def test_observed_uses_records_only_on_covered_steps():
     oi = np.array([10.0, 8.0, 9.0, 5.0, 5.0, 4.0])
     close = np.array([100.0, 100.0, 101.0, 102.0, 103.0, 104.0])
     t0 = int(inp.open_time[0])
-    records = Records(np.array([t0 + HOUR + 5, t0 + 3 * HOUR + 10, t0 + 5 * HOUR + 1], dtype=np.int64),
-                      np.array([99.0, 98.0, 103.0]), np.array([1000.0, 250.0, 40.0]))
+    records = Records(
+        np.array([t0 + HOUR + 5, t0 + 3 * HOUR + 10, t0 + 5 * HOUR + 1], dtype=np.int64),
+        np.array([99.0, 98.0, 103.0]),
+        np.array([1000.0, 250.0, 40.0]),
+    )
     covered = np.array([True, True, False, True, True, False])
     inp = replace(inp, steps=replace(inp.steps, open_interest=oi, close=close), covered=covered, records=records)
     observed, source = observed_per_step(inp)

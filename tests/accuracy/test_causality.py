@@ -46,15 +46,22 @@ def perturbed_after(inp, t: int, seed: int = 7):
     k = int(fl.sum())
     fine_close = f.close.copy()
     fine_close[fl] *= rng.uniform(0.7, 1.4, k)
-    fine = FineCandles(f.open_time, np.where(fl, fine_close * 1.01, f.open),
-                       np.where(fl, fine_close * 1.03, f.high), np.where(fl, fine_close * 0.97, f.low), fine_close,
-                       interval=f.interval)
+    fine = FineCandles(
+        f.open_time,
+        np.where(fl, fine_close * 1.01, f.open),
+        np.where(fl, fine_close * 1.03, f.high),
+        np.where(fl, fine_close * 0.97, f.low),
+        fine_close,
+        interval=f.interval,
+    )
     r = inp.records
     rl = r.time >= end_t
-    records = Records(r.time, np.where(rl, r.price * rng.uniform(0.8, 1.2, len(r.time)), r.price),
-                      np.where(rl, r.usd * rng.uniform(0, 10, len(r.time)), r.usd))
-    steps = replace(inp.steps, open=open_, high=high, low=low, close=close, open_interest=oi, long_share=ls,
-                    taker_buy_volume=tb)
+    records = Records(
+        r.time,
+        np.where(rl, r.price * rng.uniform(0.8, 1.2, len(r.time)), r.price),
+        np.where(rl, r.usd * rng.uniform(0, 10, len(r.time)), r.usd),
+    )
+    steps = replace(inp.steps, open=open_, high=high, low=low, close=close, open_interest=oi, long_share=ls, taker_buy_volume=tb)
     return replace(inp, steps=steps, fine=fine, records=records)
 
 

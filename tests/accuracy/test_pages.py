@@ -24,6 +24,7 @@ def scored_market():
 @pytest.fixture
 def no_computation(monkeypatch):
     """Any engine or backtest call during a request fails the test."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a page computed something")
 
@@ -45,7 +46,7 @@ def test_market_page_shows_the_stored_scores(client, scored_market, no_computati
     assert "In plain words" in page and "What these numbers do not mean" in page
     assert "Data used" in page and "5m candles" in page
     assert "not scored: no leverage mix written down" in page
-    assert f"href=\"/markets/{scored_market.pk}/heatmap/\"" in page
+    assert f'href="/markets/{scored_market.pk}/heatmap/"' in page
 
 
 def test_summary_page_lists_scored_and_unscored_markets(client, scored_market, no_computation, django_assert_max_num_queries):

@@ -18,6 +18,7 @@ from tests.accuracy.helpers import sol_hourly
 
 def rate(hits, n):
     from accuracy.readings_backtest import _rate
+
     return _rate(hits, n)
 
 
@@ -41,8 +42,9 @@ def test_magnet_scores_the_band_against_the_mirror_level():
     s = inp.steps
     n = len(s)
     close = np.linspace(100, 103, n)
-    steps = type(s)(s.open_time, close, close * 1.001, close * 0.999, close, s.volume, s.taker_buy_volume,
-                    s.open_interest, s.long_share)
+    steps = type(s)(
+        s.open_time, close, close * 1.001, close * 0.999, close, s.volume, s.taker_buy_volume, s.open_interest, s.long_share
+    )
     ri = ReadingsInput(steps, inp.step_ms, int(s.open_time[n // 2]))
 
     class Prep:

@@ -51,4 +51,4 @@ def test_backtest_prints_the_readings_of_every_bundled_market_and_the_pages_show
     for key, reading in readings.items():
         assert f'data-reading="{key}"' in heatmap
         assert short_record(reading) in heatmap.replace("&#x27;", "'")
-        assert f'{reverse("heatmaps:market_accuracy", args=[sol.pk])}#reading-{key}' in heatmap
+        assert f"{reverse('heatmaps:market_accuracy', args=[sol.pk])}#reading-{key}" in heatmap

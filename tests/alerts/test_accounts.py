@@ -23,9 +23,15 @@ def log_in(client, username, password, address="10.0.0.1", url=None):
 
 def test_sign_up_logs_in_and_lands_on_the_watchlist():
     client = Client()
-    response = client.post(reverse("signup"), {
-        "username": "trader2", "email": "trader2@example.com", "password1": "a long enough passphrase", "password2": "a long enough passphrase",
-    })
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "trader2",
+            "email": "trader2@example.com",
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == reverse("alerts:watchlist")
     user = get_user_model().objects.get(username="trader2")
     assert user.email == "trader2@example.com" and user.check_password("a long enough passphrase")
@@ -95,9 +101,14 @@ def test_the_admin_log_in_shares_the_throttle_and_answers_429(admin_user):
 
 
 def test_password_change(owner, owner_client):
-    response = owner_client.post(reverse("password_change"), {
-        "old_password": PASSWORD, "new_password1": "another long passphrase", "new_password2": "another long passphrase",
-    })
+    response = owner_client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another long passphrase",
+            "new_password2": "another long passphrase",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == reverse("password_change_done")
     owner.refresh_from_db()
     assert owner.check_password("another long passphrase")
@@ -117,7 +128,9 @@ def test_password_reset_by_email_through_the_outbox(owner, django_capture_on_com
 
     form = client.get(link, follow=True)
     assert "Choose a new password" in form.content.decode()
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"})
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"}
+    )
     assert done.status_code == 302 and done["Location"] == reverse("password_reset_complete")
     owner.refresh_from_db()
     assert owner.check_password("a brand new passphrase")

@@ -38,12 +38,15 @@ def behind_proxy(settings):
 
 def through_proxy(username, password, client_ip, *, remote=PROXY, forwarded=None):
     return Client().post(
-        reverse("login"), {"username": username, "password": password},
-        REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded or client_ip,
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=remote,
+        HTTP_X_FORWARDED_FOR=forwarded or client_ip,
     )
 
 
 # --- Log-in throttle behind a proxy ------------------------------------------------
+
 
 def test_behind_the_proxy_twenty_strangers_failures_do_not_lock_everyone_out(owner, behind_proxy):
     # The report: after 20 failures through the proxy, a valid log-in got 429.
@@ -71,15 +74,18 @@ def test_a_client_cannot_pick_its_address(owner, behind_proxy):
     assert through_proxy("owner", PASSWORD, "", forwarded="192.0.2.250, 198.51.100.10").status_code == 429
 
 
-@pytest.mark.parametrize(("remote", "forwarded", "expected"), [
-    ("198.51.100.1", "", "198.51.100.1"),                              # no header: the proxy itself
-    (PROXY, "203.0.113.5", "203.0.113.5"),
-    (PROXY, "1.1.1.1, 203.0.113.5", "203.0.113.5"),                    # the left part is the client's own claim
-    (PROXY, f"203.0.113.5, {PROXY}", "203.0.113.5"),                   # two of our proxies in a row
-    (PROXY, "203.0.113.5, not-an-ip", PROXY),                          # a malformed hop: stop at what we know
-    (PROXY, " 2001:db8::1 ", "2001:db8::1"),
-    ("not-an-ip", "203.0.113.5", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        ("198.51.100.1", "", "198.51.100.1"),  # no header: the proxy itself
+        (PROXY, "203.0.113.5", "203.0.113.5"),
+        (PROXY, "1.1.1.1, 203.0.113.5", "203.0.113.5"),  # the left part is the client's own claim
+        (PROXY, f"203.0.113.5, {PROXY}", "203.0.113.5"),  # two of our proxies in a row
+        (PROXY, "203.0.113.5, not-an-ip", PROXY),  # a malformed hop: stop at what we know
+        (PROXY, " 2001:db8::1 ", "2001:db8::1"),
+        ("not-an-ip", "203.0.113.5", "unknown"),
+    ],
+)
 def test_client_address_reads_the_header_from_the_right(behind_proxy, rf, remote, forwarded, expected):
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
@@ -96,8 +102,13 @@ def test_five_bad_guesses_lock_only_the_guesser_out_of_an_account(owner):
     # The report: any account could be locked with 5 bad guesses.
     for _ in range(throttle.USERNAME_LIMIT):
         Client().post(reverse("login"), {"username": "owner", "password": "wrong"}, REMOTE_ADDR="198.51.100.7")
-    assert Client().post(reverse("login"), {"username": "owner", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7").status_code == 429
-    assert Client().post(reverse("login"), {"username": "owner", "password": PASSWORD}, REMOTE_ADDR="203.0.113.5").status_code == 302
+    assert (
+        Client().post(reverse("login"), {"username": "owner", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7").status_code
+        == 429
+    )
+    assert (
+        Client().post(reverse("login"), {"username": "owner", "password": PASSWORD}, REMOTE_ADDR="203.0.113.5").status_code == 302
+    )
 
 
 def test_with_cache_url_every_process_counts_together(settings):
@@ -125,16 +136,26 @@ def test_with_cache_url_every_process_counts_together(settings):
 
 # --- Sign-up -------------------------------------------------------------------
 
+
 def sign_up(username, email, *, address="192.0.2.10", client=None):
-    return (client or Client()).post(reverse("signup"), {
-        "username": username, "email": email, "password1": "a long enough passphrase", "password2": "a long enough passphrase",
-    }, REMOTE_ADDR=address)
+    return (client or Client()).post(
+        reverse("signup"),
+        {
+            "username": username,
+            "email": email,
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+        },
+        REMOTE_ADDR=address,
+    )
 
 
 def test_sign_up_is_rate_limited_per_address_and_stops_answering_about_usernames(owner, django_capture_on_commit_callbacks):
     # The report: 30 accounts from one address in 37 s, and usernames listed through the form.
     with django_capture_on_commit_callbacks(execute=True):
-        made = [sign_up(f"bulk{number}", f"bulk{number}@example.com").status_code for number in range(throttle.SIGNUP_ADDRESS_LIMIT)]
+        made = [
+            sign_up(f"bulk{number}", f"bulk{number}@example.com").status_code for number in range(throttle.SIGNUP_ADDRESS_LIMIT)
+        ]
     assert made == [302] * throttle.SIGNUP_ADDRESS_LIMIT
     refused = sign_up("owner", "x@example.com")
     page = refused.content.decode()
@@ -183,15 +204,24 @@ def fire_alert(user, market, capture, *, low=102):
         evaluate_rules.delay(Target(market_id=market.pk).key)
 
 
-def test_an_address_another_account_confirmed_gets_a_notice_and_the_sign_up_reads_the_same(owner, market, django_capture_on_commit_callbacks):
+def test_an_address_another_account_confirmed_gets_a_notice_and_the_sign_up_reads_the_same(
+    owner, market, django_capture_on_commit_callbacks
+):
     # The report: an address already used by another account was accepted, so alerts could be aimed at it.
     with django_capture_on_commit_callbacks(execute=True):
         taken = sign_up("intruder", "Owner@Example.com", client=(first := Client()))
         fresh = sign_up("stranger", "fresh@example.com", client=(second := Client()))
     assert taken.status_code == fresh.status_code == 302 and taken["Location"] == fresh["Location"]
-    welcome = lambda client, name, email: client.get(taken["Location"]).content.decode().replace(name, "NAME").replace(email, "EMAIL")  # noqa: E731
-    without_tokens = lambda page: re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', "", page)  # noqa: E731
-    assert without_tokens(welcome(first, "intruder", "Owner@example.com")) == without_tokens(welcome(second, "stranger", "fresh@example.com"))
+
+    def welcome(client, name, email):
+        return client.get(taken["Location"]).content.decode().replace(name, "NAME").replace(email, "EMAIL")
+
+    def without_tokens(page):
+        return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', "", page)
+
+    assert without_tokens(welcome(first, "intruder", "Owner@example.com")) == without_tokens(
+        welcome(second, "stranger", "fresh@example.com")
+    )
 
     notice, link = mail.outbox
     assert notice.to == ["owner@example.com"] and "Someone signed up with your email address" in notice.subject
@@ -244,7 +274,10 @@ def test_the_owner_confirmed_address_is_not_resent(owner, owner_client):
 
 # --- Password reset: the same work for known and unknown addresses ----------------
 
-def test_password_reset_does_the_same_work_in_the_request_for_known_and_unknown_addresses(owner, django_capture_on_commit_callbacks):
+
+def test_password_reset_does_the_same_work_in_the_request_for_known_and_unknown_addresses(
+    owner, django_capture_on_commit_callbacks
+):
     # The report: ~65–85 ms for a known address vs ~47–67 ms for an unknown one.
     def request(email):
         with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as callbacks:
@@ -266,6 +299,7 @@ def test_password_reset_does_the_same_work_in_the_request_for_known_and_unknown_
 
 # --- Share pages: SITE_URL, not the Host header ------------------------------------
 
+
 def test_share_pages_take_their_address_from_site_url_not_the_host_header(owner, owner_client, market, settings):
     from heatmaps.models import ShareLink
 
@@ -284,6 +318,7 @@ def test_share_pages_take_their_address_from_site_url_not_the_host_header(owner,
 
 
 # --- Existing accounts when the migration runs -------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_accounts_are_confirmed_except_later_duplicates(django_user_model):
@@ -306,4 +341,3 @@ def test_existing_accounts_are_confirmed_except_later_duplicates(django_user_mod
     assert not email_confirmed(user=later) and not email_confirmed(user=no_address)
     assert ConfirmedEmail.objects.get(user=old).confirmed_at == T0
     assert ConfirmedEmail.objects.count() == 2
-

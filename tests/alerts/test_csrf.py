@@ -23,8 +23,19 @@ def objects(owner, market):
 
 
 def rule_form(market):
-    return {"target": f"m:{market.pk}", "kind": "cluster", "interval": "", "side": "either", "within_pct": "3", "min_usd": "1000",
-            "min_persistence_hours": "0", "oi_direction": "either", "oi_change_pct": "5", "oi_hours": "4", "cooldown_minutes": "60"}
+    return {
+        "target": f"m:{market.pk}",
+        "kind": "cluster",
+        "interval": "",
+        "side": "either",
+        "within_pct": "3",
+        "min_usd": "1000",
+        "min_persistence_hours": "0",
+        "oi_direction": "either",
+        "oi_change_pct": "5",
+        "oi_hours": "4",
+        "cooldown_minutes": "60",
+    }
 
 
 POSTS = [
@@ -64,7 +75,9 @@ def test_a_post_without_a_token_is_refused_and_changes_nothing(owner, objects, m
 @pytest.mark.parametrize(("name", "obj", "data"), POSTS, ids=IDS)
 def test_htmx_requests_pass_with_the_header_from_base_html(owner, objects, market, name, obj, data):
     client, token = csrf_client(owner)
-    response = client.post(reverse(name, args=[objects[obj].pk] if obj else []), data(market), HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        reverse(name, args=[objects[obj].pk] if obj else []), data(market), HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 200
 
 
@@ -88,6 +101,14 @@ def test_pages_put_the_token_in_every_form_and_in_hx_headers(owner, objects):
 @pytest.mark.parametrize("name", ["login", "signup", "password_reset", "password_change", "logout"])
 def test_account_forms_refuse_a_post_without_a_token(owner, name):
     client = client_for(owner if name in ("password_change", "logout") else None, enforce_csrf_checks=True)
-    data = {"username": "owner", "password": PASSWORD, "email": "owner@example.com", "old_password": PASSWORD,
-            "new_password1": "x", "new_password2": "x", "password1": "y", "password2": "y"}
+    data = {
+        "username": "owner",
+        "password": PASSWORD,
+        "email": "owner@example.com",
+        "old_password": PASSWORD,
+        "new_password1": "x",
+        "new_password2": "x",
+        "password1": "y",
+        "password2": "y",
+    }
     assert client.post(reverse(name), data).status_code == 403

@@ -27,9 +27,15 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def compute(market, *, usd, since, as_of, close):
     """What the grid computation does once it is hooked up: store the snapshot, queue evaluation on commit."""
     with transaction.atomic():
-        store_grid(market=market, interval="15m", close=close, as_of=as_of, bands=[
-            band(side="below", low=close * 0.97, high=close * 0.975, usd=usd, close=close, since=since),
-        ])
+        store_grid(
+            market=market,
+            interval="15m",
+            close=close,
+            as_of=as_of,
+            bands=[
+                band(side="below", low=close * 0.97, high=close * 0.975, usd=usd, close=close, since=since),
+            ],
+        )
         transaction.on_commit(lambda: evaluate_rules.delay(Target(market_id=market.pk).key))
 
 
@@ -40,10 +46,15 @@ def test_sign_up_watch_make_a_rule_and_get_one_email(smtp_server):
     assert market_refresh(market.pk).ok  # the bundled real data: candles and open interest
 
     trader = Client()
-    signup = trader.post(reverse("signup"), {
-        "username": "satoshi", "email": "satoshi@example.com",
-        "password1": "watch the liquidations", "password2": "watch the liquidations",
-    })
+    signup = trader.post(
+        reverse("signup"),
+        {
+            "username": "satoshi",
+            "email": "satoshi@example.com",
+            "password1": "watch the liquidations",
+            "password2": "watch the liquidations",
+        },
+    )
     assert signup.status_code == 302
     # Alerts go only to a confirmed address: follow the link sign-up sent.
     (confirmation,) = smtp_server.messages
@@ -52,10 +63,23 @@ def test_sign_up_watch_make_a_rule_and_get_one_email(smtp_server):
     assert trader.post(link).status_code == 200
     smtp_server.messages.clear()
     assert trader.post(reverse("alerts:watchlist_add"), {"target": f"m:{market.pk}"}, **HTMX).status_code == 200
-    rule = trader.post(reverse("alerts:rule_create"), {
-        "target": f"m:{market.pk}", "kind": "cluster", "interval": "", "side": "below", "within_pct": "4", "min_usd": "5000000",
-        "min_persistence_hours": "1", "oi_direction": "either", "oi_change_pct": "5", "oi_hours": "4", "cooldown_minutes": "60",
-    }, **HTMX)
+    rule = trader.post(
+        reverse("alerts:rule_create"),
+        {
+            "target": f"m:{market.pk}",
+            "kind": "cluster",
+            "interval": "",
+            "side": "below",
+            "within_pct": "4",
+            "min_usd": "5000000",
+            "min_persistence_hours": "1",
+            "oi_direction": "either",
+            "oi_change_pct": "5",
+            "oi_hours": "4",
+            "cooldown_minutes": "60",
+        },
+        **HTMX,
+    )
     assert rule.status_code == 200 and "BTCUSDT" in rule.content.decode()
 
     last = Candle.objects.filter(market=market).latest("time")
@@ -63,7 +87,7 @@ def test_sign_up_watch_make_a_rule_and_get_one_email(smtp_server):
     compute(market, usd=3e6, since=since, as_of=last.time - timedelta(minutes=15), close=last.close)  # too small yet
     assert smtp_server.messages == []
     compute(market, usd=8.5e6, since=since, as_of=last.time, close=last.close)  # built up: fires
-    compute(market, usd=9e6, since=since, as_of=last.time, close=last.close)    # the same episode, recomputed
+    compute(market, usd=9e6, since=since, as_of=last.time, close=last.close)  # the same episode, recomputed
 
     (message,) = smtp_server.messages
     assert message["To"] == "satoshi@example.com"

@@ -33,21 +33,33 @@ def test_without_email_host_mail_goes_to_files_under_var_mail(tmp_path):
 
 
 def test_smtp_settings_are_read_from_the_environment(tmp_path):
-    values = json.loads(settings_with(
-        tmp_path, EMAIL_HOST="smtp.example.com", EMAIL_USE_TLS="yes", EMAIL_HOST_USER="liq", EMAIL_HOST_PASSWORD="s3cret",
-        DEFAULT_FROM_EMAIL="liqsite <alerts@example.com>",
-    ).stdout)
+    values = json.loads(
+        settings_with(
+            tmp_path,
+            EMAIL_HOST="smtp.example.com",
+            EMAIL_USE_TLS="yes",
+            EMAIL_HOST_USER="liq",
+            EMAIL_HOST_PASSWORD="s3cret",
+            DEFAULT_FROM_EMAIL="liqsite <alerts@example.com>",
+        ).stdout
+    )
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (values["EMAIL_HOST"], values["EMAIL_PORT"], values["EMAIL_USE_TLS"]) == ("smtp.example.com", "587", "True")
     assert (values["EMAIL_HOST_USER"], values["EMAIL_HOST_PASSWORD"]) == ("liq", "s3cret")
     assert values["DEFAULT_FROM_EMAIL"] == "liqsite <alerts@example.com>"
 
 
-@pytest.mark.parametrize(("variables", "message"), [
-    ({"EMAIL_HOST": "h", "EMAIL_PORT": "smtp"}, "EMAIL_PORT: expected a whole number"),
-    ({"EMAIL_HOST": "h", "EMAIL_USE_TLS": "sometimes"}, "EMAIL_USE_TLS: expected one of"),
-    ({"EMAIL_HOST": "h", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "EMAIL_USE_SSL: cannot be on together with EMAIL_USE_TLS"),
-])
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"EMAIL_HOST": "h", "EMAIL_PORT": "smtp"}, "EMAIL_PORT: expected a whole number"),
+        ({"EMAIL_HOST": "h", "EMAIL_USE_TLS": "sometimes"}, "EMAIL_USE_TLS: expected one of"),
+        (
+            {"EMAIL_HOST": "h", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"},
+            "EMAIL_USE_SSL: cannot be on together with EMAIL_USE_TLS",
+        ),
+    ],
+)
 def test_bad_email_settings_stop_start_up_naming_the_variable(tmp_path, variables, message):
     result = settings_with(tmp_path, **variables)
     assert result.returncode != 0 and message in result.stderr

@@ -43,29 +43,43 @@ def evaluate(django_capture_on_commit_callbacks):
 
 
 def cluster_rule(user, market, **overrides):
-    fields = {"kind": "cluster", "side": "either", "within_pct": 5, "min_usd": 1e6, "require_strong": True,
-              "min_persistence_hours": 2, "cooldown_minutes": 60}
+    fields = {
+        "kind": "cluster",
+        "side": "either",
+        "within_pct": 5,
+        "min_usd": 1e6,
+        "require_strong": True,
+        "min_persistence_hours": 2,
+        "cooldown_minutes": 60,
+    }
     return AlertRule.objects.create(user=user, market=market, **(fields | overrides))
 
 
 def step(market, *, usd, verdict="strong build-up", persistence=3.0, since=SINCE, side="above", hours=12, close=100.0):
     """One computation of the crafted series: a band 2-3 % above (or below) price."""
     low, high = (102.0, 103.0) if side == "above" else (97.0, 98.0)
-    store_grid(market=market, close=close, as_of=T0 + timedelta(hours=hours), bands=[
-        band(side=side, low=low, high=high, usd=usd, close=close, since=since, verdict=verdict, persistence_hours=persistence),
-        band(side="below", low=80.0, high=81.0, usd=9e6, close=close, since=T0),  # large but 19 % away: never matches
-    ])
+    store_grid(
+        market=market,
+        close=close,
+        as_of=T0 + timedelta(hours=hours),
+        bands=[
+            band(
+                side=side, low=low, high=high, usd=usd, close=close, since=since, verdict=verdict, persistence_hours=persistence
+            ),
+            band(side="below", low=80.0, high=81.0, usd=9e6, close=close, since=T0),  # large but 19 % away: never matches
+        ],
+    )
 
 
 def test_a_band_building_up_fires_exactly_one_email(owner, market, evaluate):
     rule = cluster_rule(owner, market)
     series = [
-        dict(usd=4e5, verdict="unconfirmed", persistence=1.0, hours=9),               # too small
+        dict(usd=4e5, verdict="unconfirmed", persistence=1.0, hours=9),  # too small
         dict(usd=1.2e6, verdict="build-up, not accelerating", persistence=1.5, hours=10),  # not strong yet
-        dict(usd=1.6e6, verdict="strong build-up", persistence=1.5, hours=10.5),      # strong, too young
-        dict(usd=2.1e6, verdict="strong build-up", persistence=3.0, hours=12),        # fires
-        dict(usd=2.8e6, verdict="strong build-up", persistence=4.0, hours=13),        # same episode: quiet
-        dict(usd=3.0e6, verdict="strong build-up", persistence=5.0, hours=14),        # same episode: quiet
+        dict(usd=1.6e6, verdict="strong build-up", persistence=1.5, hours=10.5),  # strong, too young
+        dict(usd=2.1e6, verdict="strong build-up", persistence=3.0, hours=12),  # fires
+        dict(usd=2.8e6, verdict="strong build-up", persistence=4.0, hours=13),  # same episode: quiet
+        dict(usd=3.0e6, verdict="strong build-up", persistence=5.0, hours=14),  # same episode: quiet
     ]
     sent_after = []
     for point in series:
@@ -170,7 +184,9 @@ def test_a_coin_rule_reads_the_aggregate_grid(owner, db, evaluate):
 
 def test_open_interest_surge_fires_once_per_episode(owner, db, evaluate):
     market = make_market()
-    rule = AlertRule.objects.create(user=owner, market=market, kind="oi_surge", oi_direction="up", oi_change_pct=5, oi_hours=4, cooldown_minutes=0)
+    rule = AlertRule.objects.create(
+        user=owner, market=market, kind="oi_surge", oi_direction="up", oi_change_pct=5, oi_hours=4, cooldown_minutes=0
+    )
     flat, rise = [100.0] * 10, [102.0, 104.0, 106.0, 108.0, 110.0]
     store_oi(market, flat + rise)  # 11:00 is +4 % over 4 h, 12:00 +6 %: the episode starts at 12:00
     evaluate(market)
@@ -200,6 +216,7 @@ def test_no_grid_and_no_rules_is_not_an_error(owner, market):
 
 # --- Two workers at once (PostgreSQL) -----------------------------------------
 
+
 def _in_parallel(*jobs):
     """Run each job in its own thread (own DB connection), started together; re-raise the first error."""
     errors, results = [], [None] * len(jobs)
@@ -225,7 +242,8 @@ def _in_parallel(*jobs):
 def _needs_postgresql():
     if connection.vendor != "postgresql":
         skip_or_fail_without(
-            "PostgreSQL", f"two workers racing need a database with concurrent writers and row locks; this one is {connection.vendor} "
+            "PostgreSQL",
+            f"two workers racing need a database with concurrent writers and row locks; this one is {connection.vendor} "
             "(SQLite serialises all writers, so the race cannot happen there; set DATABASE_URL=postgres://...)",
         )
 
@@ -244,7 +262,9 @@ def test_two_workers_evaluating_at_once_send_one_email(owner, market):
         return real_claim(*args, **kwargs)
 
     with mock.patch.object(evaluation, "claim", claim_together):
-        reports = _in_parallel(lambda: rules_evaluate(Target(market_id=market.pk)), lambda: rules_evaluate(Target(market_id=market.pk)))
+        reports = _in_parallel(
+            lambda: rules_evaluate(Target(market_id=market.pk)), lambda: rules_evaluate(Target(market_id=market.pk))
+        )
     assert sorted(len(report.fired) for report in reports) == [0, 1]
     # The loser waited on the unique (rule, episode) index and found the episode taken.
     assert sorted(report.outcomes[rule.pk] for report in reports) == ["already alerted", "fired"]

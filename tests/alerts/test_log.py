@@ -16,14 +16,29 @@ pytestmark = pytest.mark.django_db
 
 def alert(user, number, message=None):
     return Alert.objects.create(
-        user=user, coin="BTC", episode_key=f"k{number}", fired_at=timezone.now() - timedelta(minutes=number), kind="cluster",
-        rule_text="rule", summary=f"summary number {number}", details={}, heatmap_url="http://127.0.0.1:8000/", message=message,
+        user=user,
+        coin="BTC",
+        episode_key=f"k{number}",
+        fired_at=timezone.now() - timedelta(minutes=number),
+        kind="cluster",
+        rule_text="rule",
+        summary=f"summary number {number}",
+        details={},
+        heatmap_url="http://127.0.0.1:8000/",
+        message=message,
     )
 
 
 def test_the_log_shows_what_happened_to_each_email(owner, owner_client):
-    failed = OutboxMessage.objects.create(kind="alert", to="owner@example.com", subject="s", text_body="t", status="failed",
-                                          attempts=2, last_error="SMTPDataError: (554, b'Transaction failed')")
+    failed = OutboxMessage.objects.create(
+        kind="alert",
+        to="owner@example.com",
+        subject="s",
+        text_body="t",
+        status="failed",
+        attempts=2,
+        last_error="SMTPDataError: (554, b'Transaction failed')",
+    )
     alert(owner, 1, failed)
     alert(owner, 2)
     page = owner_client.get(reverse("alerts:log")).content.decode()

@@ -22,13 +22,21 @@ Status = OutboxMessage.Status
 
 
 def queue(django_capture_on_commit_callbacks, *, send: bool, **overrides) -> OutboxMessage:
-    fields = {"kind": "alert", "to": "owner@example.com", "subject": "Subject", "text": "Text body", "html": "<p>HTML body</p>",
-              "headers": {"List-Unsubscribe": "<http://x/u/>"}}
+    fields = {
+        "kind": "alert",
+        "to": "owner@example.com",
+        "subject": "Subject",
+        "text": "Text body",
+        "html": "<p>HTML body</p>",
+        "headers": {"List-Unsubscribe": "<http://x/u/>"},
+    }
     with django_capture_on_commit_callbacks(execute=send):
         return outbox_message_queue(**(fields | overrides))
 
 
-def test_an_alert_arrives_with_both_bodies_and_one_click_unsubscribe(owner, market, smtp_server, django_capture_on_commit_callbacks):
+def test_an_alert_arrives_with_both_bodies_and_one_click_unsubscribe(
+    owner, market, smtp_server, django_capture_on_commit_callbacks
+):
     rule = AlertRule.objects.create(user=owner, market=market, kind="cluster", within_pct=5, min_usd=1e6)
     store_grid(market=market, close=100, bands=[band(low=102, high=103, usd=2e6, close=100, since=T0)])
     from alerts.tasks import evaluate_rules
@@ -52,13 +60,17 @@ def test_an_alert_arrives_with_both_bodies_and_one_click_unsubscribe(owner, mark
 
     # The mail client's one-click POST: no session, no CSRF token.
     path = unsubscribe[1:-1].removeprefix("http://127.0.0.1:8000")
-    response = Client(enforce_csrf_checks=True).post(path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    response = Client(enforce_csrf_checks=True).post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     rule.refresh_from_db()
     assert rule.paused
 
 
-def test_an_smtp_refusal_leaves_the_message_failed_with_the_reason_and_a_retry_sends_it(smtp_server, django_capture_on_commit_callbacks):
+def test_an_smtp_refusal_leaves_the_message_failed_with_the_reason_and_a_retry_sends_it(
+    smtp_server, django_capture_on_commit_callbacks
+):
     smtp_server.reply = "554 5.7.1 Transaction failed: policy"
     message = queue(django_capture_on_commit_callbacks, send=False)
     result = outbox_message_send(message_id=message.pk)
@@ -103,7 +115,9 @@ def test_a_message_is_sent_once_whoever_asks(smtp_server, django_capture_on_comm
     assert OutboxMessage.objects.get().attempts == 1
 
 
-def test_the_sweep_gives_up_at_the_attempt_limit_and_rescues_stuck_and_lost_messages(smtp_server, django_capture_on_commit_callbacks):
+def test_the_sweep_gives_up_at_the_attempt_limit_and_rescues_stuck_and_lost_messages(
+    smtp_server, django_capture_on_commit_callbacks
+):
     now = timezone.now()
     given_up = queue(django_capture_on_commit_callbacks, send=False, subject="given up")
     OutboxMessage.objects.filter(pk=given_up.pk).update(status=Status.FAILED, attempts=MAX_ATTEMPTS, next_attempt_at=now)
@@ -124,7 +138,9 @@ def test_the_sweep_gives_up_at_the_attempt_limit_and_rescues_stuck_and_lost_mess
 
 
 def test_sensitive_bodies_are_blanked_once_sent(smtp_server, django_capture_on_commit_callbacks):
-    message = queue(django_capture_on_commit_callbacks, send=True, kind="password_reset", sensitive=True, text="reset link", html="")
+    message = queue(
+        django_capture_on_commit_callbacks, send=True, kind="password_reset", sensitive=True, text="reset link", html=""
+    )
     message.refresh_from_db()
     assert message.status == Status.SENT and message.text_body == "" and message.html_body == ""
     assert "reset link" in smtp_server.messages[0].get_content()

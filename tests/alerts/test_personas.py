@@ -26,8 +26,16 @@ def owned(owner, market):
     second = WatchlistItem.objects.create(user=owner, coin="BTC", position=1)
     rule = AlertRule.objects.create(user=owner, market=market, min_usd=7_777_777)
     alert = Alert.objects.create(
-        rule=rule, user=owner, market=market, episode_key="band:15m:fixed:above:x", fired_at=timezone.now(), kind="cluster",
-        rule_text=rule.describe(), summary="owner's private alert summary", details={"target": "BTCUSDT"}, heatmap_url="http://x/",
+        rule=rule,
+        user=owner,
+        market=market,
+        episode_key="band:15m:fixed:above:x",
+        fired_at=timezone.now(),
+        kind="cluster",
+        rule_text=rule.describe(),
+        summary="owner's private alert summary",
+        details={"target": "BTCUSDT"},
+        heatmap_url="http://x/",
     )
     return SimpleNamespace(item=item, second=second, rule=rule, alert=alert)
 
@@ -41,8 +49,19 @@ def owner_state(owner):
 
 
 def rule_form(market):
-    return {"target": f"m:{market.pk}", "kind": "approach", "interval": "", "side": "above", "within_pct": "1", "min_usd": "5",
-            "min_persistence_hours": "0", "oi_direction": "up", "oi_change_pct": "9", "oi_hours": "2", "cooldown_minutes": "1"}
+    return {
+        "target": f"m:{market.pk}",
+        "kind": "approach",
+        "interval": "",
+        "side": "above",
+        "within_pct": "1",
+        "min_usd": "5",
+        "min_persistence_hours": "0",
+        "oi_direction": "up",
+        "oi_change_pct": "9",
+        "oi_hours": "2",
+        "cooldown_minutes": "1",
+    }
 
 
 # (method, url name, object the URL names or None, data)
@@ -61,9 +80,18 @@ ENDPOINTS = [
     ("get", "alerts:log", None, None),
 ]
 IDS = [f"{method} {name}" for method, name, _, _ in ENDPOINTS]
+
+
 # What of the owner's data a page would show if it leaked.
-MARKERS = lambda o: [f'id="watch-{o.item.pk}"', f'id="watch-{o.second.pk}"', f'id="rule-{o.rule.pk}"', "$7.8M",  # noqa: E731
-                     f'id="alert-{o.alert.pk}"', "owner&#x27;s private alert summary"]
+def MARKERS(o):
+    return [
+        f'id="watch-{o.item.pk}"',
+        f'id="watch-{o.second.pk}"',
+        f'id="rule-{o.rule.pk}"',
+        "$7.8M",
+        f'id="alert-{o.alert.pk}"',
+        "owner&#x27;s private alert summary",
+    ]
 
 
 def call(client, method, name, obj, data, owned, market, htmx):
@@ -109,7 +137,11 @@ def test_the_owner_can_use_every_url(owner, owned, market, method, name, obj, da
     assert response.status_code in (200, 302)
     if method == "get":
         page = response.content.decode()
-        shown = {"alerts:watchlist": f'id="watch-{owned.item.pk}"', "alerts:rule_list": f'id="rule-{owned.rule.pk}"',
-                 "alerts:log": "owner&#x27;s private alert summary", "alerts:rule_edit": 'value="7777777.0"'}
+        shown = {
+            "alerts:watchlist": f'id="watch-{owned.item.pk}"',
+            "alerts:rule_list": f'id="rule-{owned.rule.pk}"',
+            "alerts:log": "owner&#x27;s private alert summary",
+            "alerts:rule_edit": 'value="7777777.0"',
+        }
         if name in shown:
             assert shown[name] in page  # the positive control: the markers do show up for the owner

@@ -21,8 +21,17 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def rule_post(market, **overrides):
     data = {
-        "target": f"m:{market.pk}", "kind": "cluster", "interval": "", "side": "either", "within_pct": "3", "min_usd": "1000000",
-        "require_strong": "on", "min_persistence_hours": "2", "oi_direction": "either", "oi_change_pct": "5", "oi_hours": "4",
+        "target": f"m:{market.pk}",
+        "kind": "cluster",
+        "interval": "",
+        "side": "either",
+        "within_pct": "3",
+        "min_usd": "1000000",
+        "require_strong": "on",
+        "min_persistence_hours": "2",
+        "oi_direction": "either",
+        "oi_change_pct": "5",
+        "oi_hours": "4",
         "cooldown_minutes": "60",
     }
     return data | overrides
@@ -32,8 +41,15 @@ def test_create_a_rule_without_javascript(owner, owner_client, market):
     response = owner_client.post(reverse("alerts:rule_create"), rule_post(market))
     assert response.status_code == 302 and response["Location"] == reverse("alerts:rule_list")
     rule = AlertRule.objects.get(user=owner)
-    assert (rule.market, rule.coin, rule.kind, rule.within_pct, rule.min_usd, rule.require_strong, rule.min_persistence_hours) == (
-        market, "", "cluster", 3.0, 1e6, True, 2.0)
+    assert (
+        rule.market,
+        rule.coin,
+        rule.kind,
+        rule.within_pct,
+        rule.min_usd,
+        rule.require_strong,
+        rule.min_persistence_hours,
+    ) == (market, "", "cluster", 3.0, 1e6, True, 2.0)
     page = owner_client.get(reverse("alerts:rule_list")).content.decode()
     assert "A band worth ≥ $1.0M above or below price, within 3 %, verdict &quot;strong build-up&quot;, standing ≥ 2 h" in page
     assert '<span class="hint">never</span>' in page  # last fired
@@ -54,7 +70,9 @@ def test_inline_validation_checks_without_saving_and_speaks_only_of_filled_field
     page = response.content.decode()
     # Only the error messages come back, out of band: no input, so nothing the user is typing can be replaced.
     assert response.status_code == 200 and "<input" not in page and "<select" not in page and "<form" not in page
-    assert '<div class="field-error" id="id_within_pct-error" hx-swap-oob="true">Must be more than 0 and at most 50.</div>' in page
+    assert (
+        '<div class="field-error" id="id_within_pct-error" hx-swap-oob="true">Must be more than 0 and at most 50.</div>' in page
+    )
     assert '<div class="field-error" id="id_min_usd-error" hx-swap-oob="true"></div>' in page  # cleared, not left stale
     assert "This field is required" not in page  # min_usd is empty: not reached yet
     assert not AlertRule.objects.exists()
@@ -125,12 +143,15 @@ def test_unsubscribe_get_only_asks_and_post_pauses_the_rule(owner, market):
     assert visitor.post(url).status_code == 200  # idempotent
 
 
-@pytest.mark.parametrize("forge", [
-    lambda rule: "garbage",
-    lambda rule: unsubscribe_token(rule)[:-3] + "abc",                           # damaged signature
-    lambda rule: signing.dumps({"rule": rule.pk}, salt="some.other.purpose"),    # signed, but not for this
-    lambda rule: signing.dumps({"rule": rule.pk}, key="not-our-secret-key", salt=UNSUBSCRIBE_SALT),
-])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda rule: "garbage",
+        lambda rule: unsubscribe_token(rule)[:-3] + "abc",  # damaged signature
+        lambda rule: signing.dumps({"rule": rule.pk}, salt="some.other.purpose"),  # signed, but not for this
+        lambda rule: signing.dumps({"rule": rule.pk}, key="not-our-secret-key", salt=UNSUBSCRIBE_SALT),
+    ],
+)
 def test_a_forged_or_damaged_unsubscribe_token_is_a_404(owner, market, forge):
     rule = AlertRule.objects.create(user=owner, market=market)
     token = forge(rule)
@@ -159,10 +180,15 @@ def test_check_now_says_what_the_rule_would_say_and_records_and_sends_nothing(ow
     from tests.alerts.factories import T0, band, store_grid
 
     since = T0 + timedelta(hours=2)
-    store_grid(market=market, interval="15m", close=100.0, bands=[
-        band(side="below", low=97.0, high=97.5, usd=8.5e6, close=100.0, since=since),
-        band(side="above", low=108.0, high=109.0, usd=2e6, close=100.0, since=since),
-    ])
+    store_grid(
+        market=market,
+        interval="15m",
+        close=100.0,
+        bands=[
+            band(side="below", low=97.0, high=97.5, usd=8.5e6, close=100.0, since=since),
+            band(side="above", low=108.0, high=109.0, usd=2e6, close=100.0, since=since),
+        ],
+    )
     near = AlertRule.objects.create(user=owner, market=market, kind="cluster", side="below", within_pct=4, min_usd=5e6)
     far = AlertRule.objects.create(user=owner, market=market, kind="cluster", side="above", within_pct=4, min_usd=5e6)
     url = reverse("alerts:rule_check", args=[near.pk])

@@ -63,11 +63,23 @@ def test_the_rule_form_offers_the_new_kind(client, owner, market):
     client.force_login(owner)
     page = client.get(reverse("alerts:rule_list")).content.decode()
     assert 'value="volatility"' in page and "Pressure within" in page
-    response = client.post(reverse("alerts:rule_create"), {
-        "target": f"m:{market.pk}", "kind": "volatility", "interval": "", "side": "either", "within_pct": 3,
-        "min_usd": 1e6, "min_persistence_hours": 0, "oi_direction": "either", "oi_change_pct": 5, "oi_hours": 4,
-        "pressure_pct": "5.0", "cooldown_minutes": 60,
-    })
+    response = client.post(
+        reverse("alerts:rule_create"),
+        {
+            "target": f"m:{market.pk}",
+            "kind": "volatility",
+            "interval": "",
+            "side": "either",
+            "within_pct": 3,
+            "min_usd": 1e6,
+            "min_persistence_hours": 0,
+            "oi_direction": "either",
+            "oi_change_pct": 5,
+            "oi_hours": 4,
+            "pressure_pct": "5.0",
+            "cooldown_minutes": 60,
+        },
+    )
     assert response.status_code in (200, 302)
     rule = AlertRule.objects.get()
     assert rule.kind == "volatility" and rule.pressure_pct == 5.0

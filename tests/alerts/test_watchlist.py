@@ -24,13 +24,19 @@ def names(user):
 
 def test_rows_show_price_oi_change_and_the_largest_bands(owner, owner_client, market):
     WatchlistItem.objects.create(user=owner, market=market)
-    Candle.objects.create(market=market, interval="15m", time=T0 + timedelta(hours=30), open=1, high=1, low=1, close=64123.5, volume=1)
+    Candle.objects.create(
+        market=market, interval="15m", time=T0 + timedelta(hours=30), open=1, high=1, low=1, close=64123.5, volume=1
+    )
     store_oi(market, [1000.0] + [1100.0] * 23 + [1250.0])  # 24 h: 1000 → 1250
-    store_grid(market=market, close=64000, bands=[
-        band(side="above", low=65000, high=65500, usd=3.1e6, close=64000, since=T0),
-        band(side="above", low=66000, high=66500, usd=1e6, close=64000, since=T0),
-        band(side="below", low=62000, high=62500, usd=2.2e6, close=64000, since=T0, verdict="cool-down"),
-    ])
+    store_grid(
+        market=market,
+        close=64000,
+        bands=[
+            band(side="above", low=65000, high=65500, usd=3.1e6, close=64000, since=T0),
+            band(side="above", low=66000, high=66500, usd=1e6, close=64000, since=T0),
+            band(side="below", low=62000, high=62500, usd=2.2e6, close=64000, since=T0, verdict="cool-down"),
+        ],
+    )
     page = owner_client.get(reverse("alerts:watchlist")).content.decode()
     assert "64,123.5" in page  # the newest close, not the grid's
     assert "+25.00 %" in page
@@ -52,7 +58,16 @@ def test_a_coin_and_its_only_market_show_one_price_from_the_same_data(owner, own
     WatchlistItem.objects.create(user=owner, market=market)
     WatchlistItem.objects.create(user=owner, coin="BTC")
     for hours, close in ((12, 60750.0), (18, 61180.0)):  # candles go on after the grid's last step (12:00)
-        Candle.objects.create(market=market, interval="15m", time=T0 + timedelta(hours=hours), open=close, high=close, low=close, close=close, volume=1)
+        Candle.objects.create(
+            market=market,
+            interval="15m",
+            time=T0 + timedelta(hours=hours),
+            open=close,
+            high=close,
+            low=close,
+            close=close,
+            volume=1,
+        )
     store_grid(market=market, close=60750.0, as_of=T0 + timedelta(hours=12))
     store_grid(coin="BTC", close=60750.0, as_of=T0 + timedelta(hours=12))
     page = owner_client.get(reverse("alerts:watchlist")).content.decode()

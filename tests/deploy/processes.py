@@ -11,8 +11,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a child process must not inherit from the test run: the test settings' servers and switches.
-CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE",
-           "LIQSITE_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_HOST", "LIQSITE_VAR_DIR", "PYTEST_XDIST_WORKER")
+CLEARED = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CACHE_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "DJANGO_SETTINGS_MODULE",
+    "LIQSITE_ENV",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "EMAIL_HOST",
+    "LIQSITE_VAR_DIR",
+    "PYTEST_XDIST_WORKER",
+)
 
 
 def child_env(**values: str) -> dict[str, str]:
@@ -73,7 +84,9 @@ def wait_for(check, *, timeout: float, what: str, processes: tuple[Process, ...]
             return result
         for process in processes:
             if not process.alive():
-                raise AssertionError(f"{process.name} exited ({process.popen.returncode}) while waiting for {what}:\n{process.output()[-4000:]}")
+                raise AssertionError(
+                    f"{process.name} exited ({process.popen.returncode}) while waiting for {what}:\n{process.output()[-4000:]}"
+                )
         time.sleep(interval)
     logs = "\n".join(f"--- {p.name}:\n{p.output()[-3000:]}" for p in processes)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{logs}")

@@ -25,7 +25,10 @@ if os.environ.get("LIQSITE_TEST_VISIBILITY_TIMEOUT"):
     }
 if os.environ.get("LIQSITE_TEST_KEYPREFIX"):
     # Keeps this test's Redis keys (queues and unacknowledged messages) apart from everything else on the server.
-    app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": os.environ["LIQSITE_TEST_KEYPREFIX"]}
+    app.conf.broker_transport_options = {
+        **app.conf.broker_transport_options,
+        "global_keyprefix": os.environ["LIQSITE_TEST_KEYPREFIX"],
+    }
 
 
 @app.task(name="tests.slow_mark")

@@ -23,17 +23,32 @@ def migrated(tmp_path_factory) -> Path:
     var = tmp_path_factory.mktemp("var")
     env = child_env(LIQSITE_VAR_DIR=str(var))
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300)
-    subprocess.run([sys.executable, "manage.py", "shell", "-c",
-                    "from django.contrib.auth.models import User; User.objects.create_user('trader', 'trader@example.com', 'correct horse battery')"],
-                   cwd=ROOT, env=env, check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; "
+            "User.objects.create_user('trader', 'trader@example.com', 'correct horse battery')",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     return var
 
 
 def gunicorn(tmp_path: Path, var: Path, **env: str) -> tuple[Process, str]:
     port = free_port()
     environment = child_env(LIQSITE_VAR_DIR=str(var), LIQSITE_BIND=f"127.0.0.1:{port}", LIQSITE_WEB_WORKERS="1", **env)
-    web = Process("gunicorn", [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "liqsite.wsgi"],
-                  env=environment, logs=tmp_path)
+    web = Process(
+        "gunicorn",
+        [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "liqsite.wsgi"],
+        env=environment,
+        logs=tmp_path,
+    )
     wait_for(lambda: port_open(port), timeout=60, what="gunicorn to listen", processes=(web,))
     base = f"http://127.0.0.1:{port}"
     # The master listens before its worker has loaded Django: a static file (no database) waits for the worker.
@@ -107,9 +122,13 @@ def test_a_password_reset_with_the_broker_down_is_sent_later_not_a_500(tmp_path,
             form = browser.get("/accounts/password/reset/")
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
             started = time.monotonic()
-            response = browser.post("/accounts/password/reset/", data={"csrfmiddlewaretoken": token, "email": "trader@example.com"})
+            response = browser.post(
+                "/accounts/password/reset/", data={"csrfmiddlewaretoken": token, "email": "trader@example.com"}
+            )
             seconds = time.monotonic() - started
-        assert response.status_code == 302 and response.headers["Location"] == "/accounts/password/reset/sent/", response.text[:500]
+        assert response.status_code == 302 and response.headers["Location"] == "/accounts/password/reset/sent/", response.text[
+            :500
+        ]
         assert seconds < 3, f"the request took {seconds:.2f} s"
         assert "could not queue liqsite.accounts.tasks.password_reset_send" in web.output()
     finally:
@@ -125,11 +144,15 @@ def test_a_password_reset_with_the_broker_down_is_sent_later_not_a_500(tmp_path,
         "print('handled', password_reset_sweep(now=timezone.now() + timedelta(minutes=2)))"
     )
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", sweep], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "shell", "-c", sweep],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env=child_env(LIQSITE_VAR_DIR=str(migrated), CELERY_TASK_ALWAYS_EAGER="1"),
     )
     assert result.returncode == 0 and "handled 1" in result.stdout, result.stderr
     with sqlite3.connect(migrated / "liqsite.sqlite3") as db:
         assert db.execute("select count(*) from accounts_passwordresetrequest").fetchone() == (0,)
-        rows = db.execute("select kind, status, \"to\" from alerts_outboxmessage").fetchall()
+        rows = db.execute('select kind, status, "to" from alerts_outboxmessage').fetchall()
     assert rows == [("password_reset", "sent", "trader@example.com")]

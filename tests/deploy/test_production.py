@@ -81,9 +81,21 @@ def runtime_venv() -> Path:
     key = hashlib.sha256(requirements + sys.version.encode()).hexdigest()[:16]
     venv = ROOT / "var" / "deploy-venv" / key
     if not (venv / ".complete").exists():
-        subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", str(ROOT / "requirements.txt")],
-                       check=True, timeout=1200)
+        subprocess.run(
+            [getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--clear", str(venv)], check=True, timeout=300
+        )
+        subprocess.run(
+            [
+                str(venv / "bin" / "pip"),
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(ROOT / "requirements.txt"),
+            ],
+            check=True,
+            timeout=1200,
+        )
         (venv / ".complete").touch()
     return venv
 
@@ -96,7 +108,13 @@ def postgres_url():
 
     db = settings.DATABASES["default"]
     name = f"liqsite_deploy_{secrets.token_hex(4)}"
-    server = {"host": db["HOST"], "port": db["PORT"] or 5432, "user": db["USER"], "password": db["PASSWORD"], "dbname": "postgres"}
+    server = {
+        "host": db["HOST"],
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+        "dbname": "postgres",
+    }
     with psycopg.connect(**server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     auth = f"{db['USER']}:{db['PASSWORD']}@" if db["PASSWORD"] else f"{db['USER']}@"
@@ -142,8 +160,10 @@ def smtp():
 def test_the_readme_production_deployment_refreshes_computes_serves_and_mails(tmp_path, postgres_url, redis_urls, smtp):
     commands = readme_commands()
     assert [c[:3] for c in commands] == [
-        [".venv/bin/python", "manage.py", "migrate"], [".venv/bin/python", "manage.py", "collectstatic"],
-        [".venv/bin/gunicorn", "--config", "deploy/gunicorn.conf.py"], [".venv/bin/celery", "-A", "liqsite"],
+        [".venv/bin/python", "manage.py", "migrate"],
+        [".venv/bin/python", "manage.py", "collectstatic"],
+        [".venv/bin/gunicorn", "--config", "deploy/gunicorn.conf.py"],
+        [".venv/bin/celery", "-A", "liqsite"],
         [".venv/bin/celery", "-A", "liqsite"],
     ], commands
     venv = runtime_venv()
@@ -153,30 +173,54 @@ def test_the_readme_production_deployment_refreshes_computes_serves_and_mails(tm
     var = tmp_path / "var"
     var.mkdir()
     env = child_env(
-        LIQSITE_ENV="production", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="127.0.0.1", SITE_URL=site,
-        DATABASE_URL=postgres_url, CELERY_BROKER_URL=redis_urls[0], CACHE_URL=redis_urls[1],
-        EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port), DEFAULT_FROM_EMAIL="liqsite <alerts@liqsite.example>",
-        LIQSITE_VAR_DIR=str(var), LIQSITE_BIND=f"127.0.0.1:{port}", LIQSITE_WEB_WORKERS="2", LIQSITE_REFRESH_SECONDS="10",
+        LIQSITE_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL=site,
+        DATABASE_URL=postgres_url,
+        CELERY_BROKER_URL=redis_urls[0],
+        CACHE_URL=redis_urls[1],
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        DEFAULT_FROM_EMAIL="liqsite <alerts@liqsite.example>",
+        LIQSITE_VAR_DIR=str(var),
+        LIQSITE_BIND=f"127.0.0.1:{port}",
+        LIQSITE_WEB_WORKERS="2",
+        LIQSITE_REFRESH_SECONDS="10",
         PATH=f"{venv / 'bin'}:/usr/bin:/bin",
     )
     # The README's variables are the ones set here (the test only changes their values).
-    assert readme_variables() <= set(env) | {"EMAIL_USE_TLS", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"}, readme_variables() - set(env)
+    assert readme_variables() <= set(env) | {"EMAIL_USE_TLS", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"}, readme_variables() - set(
+        env
+    )
 
     def local(command: list[str]) -> list[str]:
         return [str(venv / part.removeprefix(".venv/")) if part.startswith(".venv/") else part for part in command]
 
     for command in commands[:2]:
         subprocess.run(local(command), cwd=ROOT, env=env, check=True, timeout=600, capture_output=True)
-    setup = subprocess.run(local([".venv/bin/python", "manage.py", "shell", "-c", SETUP]), cwd=ROOT, env=env, check=True,
-                           timeout=300, capture_output=True, text=True)
+    setup = subprocess.run(
+        local([".venv/bin/python", "manage.py", "shell", "-c", SETUP]),
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
     market_id = int(re.search(r"market (\d+)", setup.stdout).group(1))
 
-    services = [Process(name, local(command), env=env, logs=tmp_path) for name, command in zip(("gunicorn", "worker", "beat"), commands[2:])]
+    services = [
+        Process(name, local(command), env=env, logs=tmp_path)
+        for name, command in zip(("gunicorn", "worker", "beat"), commands[2:])
+    ]
     try:
         wait_for(lambda: port_open(port), timeout=60, what="gunicorn to listen", processes=tuple(services))
         mail = wait_for(lambda: inbox.messages, timeout=600, what="the alert email", processes=tuple(services), interval=1)
         # Behind the TLS proxy the README asks for (X-Forwarded-Proto); production redirects plain HTTP.
-        with httpx.Client(base_url=site, headers={"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"}, timeout=60) as browser:
+        with httpx.Client(
+            base_url=site, headers={"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"}, timeout=60
+        ) as browser:
             assert browser.get("/").status_code == 200
             with browser.stream("GET", f"/markets/{market_id}/heatmap/") as raw:
                 wire = b"".join(raw.iter_raw())  # the bytes as sent, not decoded

@@ -29,7 +29,6 @@ TASK_SECONDS = 6
 REDIS_VISIBILITY_SECONDS = 8
 
 
-
 def marks(folder: Path, kind: str) -> list[int]:
     """Pids of the processes that started (or finished) the slow task, in order."""
     found = sorted(folder.glob(f"{kind}-*"), key=lambda p: int(p.name.split("-")[2]))
@@ -44,14 +43,21 @@ class Broker:
         self.env = child_env(LIQSITE_VAR_DIR=str(self.var))
         if kind == "redis":
             prefix = f"liqsite-test-{uuid.uuid4().hex[:12]}:"
-            self.env.update(CELERY_BROKER_URL=settings.CELERY_BROKER_URL, LIQSITE_TEST_KEYPREFIX=prefix,
-                            LIQSITE_TEST_VISIBILITY_TIMEOUT=str(REDIS_VISIBILITY_SECONDS))
+            self.env.update(
+                CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+                LIQSITE_TEST_KEYPREFIX=prefix,
+                LIQSITE_TEST_VISIBILITY_TIMEOUT=str(REDIS_VISIBILITY_SECONDS),
+            )
             self.app = Celery("publisher", broker=settings.CELERY_BROKER_URL, set_as_current=False)
             self.app.conf.broker_transport_options = {"global_keyprefix": prefix}
         else:
             queue = self.var / "celery"
-            options = {"data_folder_in": str(queue / "queue"), "data_folder_out": str(queue / "queue"),
-                       "claims_folder": str(queue / "claims"), "control_folder": str(queue / "control")}
+            options = {
+                "data_folder_in": str(queue / "queue"),
+                "data_folder_out": str(queue / "queue"),
+                "claims_folder": str(queue / "claims"),
+                "control_folder": str(queue / "control"),
+            }
             for folder in ("queue", "claims", "control"):
                 (queue / folder).mkdir(parents=True)
             self.app = Celery("publisher", broker="filesystem://", set_as_current=False)
@@ -59,8 +65,24 @@ class Broker:
             self.app.conf.broker_transport_options = options
 
     def worker(self, name: str, logs: Path) -> Process:
-        command = [sys.executable, "-m", "celery", "-A", "tests.deploy.slow_app", "worker", "--pool", "prefork",
-                   "--concurrency", "1", "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"{name}@%h"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.deploy.slow_app",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"{name}@%h",
+        ]
         return Process(name, command, env=self.env, logs=logs)
 
     def close(self):

@@ -16,8 +16,15 @@ from tests.deploy.processes import ROOT, child_env, free_port
 
 def test_a_child_that_dies_is_restarted_and_one_that_keeps_dying_is_given_up():
     lines, gave_up = [], threading.Event()
-    supervisor = Supervisor("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"], write=lines.append,
-                            on_give_up=gave_up.set, max_restarts=2, window=60, poll=0.05)
+    supervisor = Supervisor(
+        "sleeper",
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        write=lines.append,
+        on_give_up=gave_up.set,
+        max_restarts=2,
+        window=60,
+        poll=0.05,
+    )
     try:
         first = supervisor.process.pid
         os.kill(first, signal.SIGKILL)
@@ -40,8 +47,15 @@ def test_a_child_that_dies_is_restarted_and_one_that_keeps_dying_is_given_up():
 def test_run_local_exits_non_zero_when_its_worker_keeps_dying(tmp_path):
     port = free_port()
     env = child_env(LIQSITE_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([sys.executable, "manage.py", "run_local", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_local", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()

@@ -94,10 +94,23 @@ def test_sparse_layers_keep_every_value_and_their_stacked_shape():
 def test_frozen_share_windows_written_by_the_old_to_bytes_still_load(stored):
     main, _ = _split(stored)
     window = reduce_window(GridSource.from_arrays(main), interval="15m", step_ms=STEP, span_ms=STEP * 300)
-    array_fields = ("times", "edges", "pending", "profile_long", "profile_short", "open", "high", "low", "close",
-                    "open_interest", "realized_long", "realized_short", "measured_long", "measured_short")
-    meta = {k: getattr(window, k) for k in ("interval", "step_ms", "steps_per_column", "scale_max", "value_max",
-                                             "bins_per_row")}
+    array_fields = (
+        "times",
+        "edges",
+        "pending",
+        "profile_long",
+        "profile_short",
+        "open",
+        "high",
+        "low",
+        "close",
+        "open_interest",
+        "realized_long",
+        "realized_short",
+        "measured_long",
+        "measured_short",
+    )
+    meta = {k: getattr(window, k) for k in ("interval", "step_ms", "steps_per_column", "scale_max", "value_max", "bins_per_row")}
     # Exactly the old HeatmapWindow.to_bytes.
     old = _old_savez({"meta": np.array(json.dumps(meta)), **{name: getattr(window, name) for name in array_fields}})
     for blob in (old, window.to_bytes()):

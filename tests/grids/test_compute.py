@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def btc():
     market = Market.objects.create(
-        exchange=Exchange.objects.create(plugin="sample"), symbol="BTCUSDT", base="BTC", intervals=["15m"],
+        exchange=Exchange.objects.create(plugin="sample"),
+        symbol="BTCUSDT",
+        base="BTC",
+        intervals=["15m"],
     )
     market_refresh(market.pk)
     market.refresh_from_db()
@@ -32,7 +35,9 @@ def btc():
 def test_each_long_share_method_is_stored_once_and_recomputing_writes_nothing(btc):
     outcomes = grids_compute(Target(market_id=btc.pk))
     assert [(o.interval, o.method, o.status) for o in outcomes] == [
-        ("15m", "fixed", "stored"), ("15m", "long_short", "stored"), ("15m", "taker", "stored"),
+        ("15m", "fixed", "stored"),
+        ("15m", "long_short", "stored"),
+        ("15m", "taker", "stored"),
     ]
     before = {s.pk: (s.computed_at, s.input_digest) for s in GridSnapshot.objects.all()}
     again = grids_compute(Target(market_id=btc.pk))
@@ -84,7 +89,11 @@ def test_new_data_recomputes_and_a_failure_keeps_the_previous_grid(btc):
         with pytest.raises(ValueError, match="engine refused"):
             grids_compute(Target(market_id=btc.pk))
     kept = GridSnapshot.objects.get(pk=snapshot.pk)
-    assert (kept.input_digest, kept.computed_at, bytes(kept.arrays)) == (snapshot.input_digest, snapshot.computed_at, bytes(snapshot.arrays))
+    assert (kept.input_digest, kept.computed_at, bytes(kept.arrays)) == (
+        snapshot.input_digest,
+        snapshot.computed_at,
+        bytes(snapshot.arrays),
+    )
     outcomes = grids_compute(Target(market_id=btc.pk))
     assert {o.status for o in outcomes} == {"stored"}
     assert GridSnapshot.objects.get(pk=snapshot.pk).input_digest != snapshot.input_digest
@@ -114,10 +123,17 @@ def test_a_coin_aggregate_sums_its_markets(btc):
     # A second exchange listing the same recorded data: the aggregate must be exactly twice one market.
     twin = Market.objects.create(exchange=Exchange.objects.create(plugin="twin"), symbol="BTCUSDT", base="BTC", intervals=["15m"])
     for model in (Candle, OpenInterest, LongShortRatio):
-        model.objects.bulk_create([
-            model(**{**{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields if f.attname != "id"}, "market_id": twin.pk})
-            for row in model.objects.filter(market=btc)
-        ])
+        model.objects.bulk_create(
+            [
+                model(
+                    **{
+                        **{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields if f.attname != "id"},
+                        "market_id": twin.pk,
+                    }
+                )
+                for row in model.objects.filter(market=btc)
+            ]
+        )
     Exchange.objects.filter(plugin="twin").update(enabled=True)
     grids_compute(Target(market_id=btc.pk))
     outcomes = grids_compute(Target(coin="BTC"))
@@ -148,7 +164,9 @@ def test_every_path_that_computes_announces_each_target_once(btc, django_capture
     from django.core.management import call_command
 
     received = []
-    grids_stored.connect(lambda **kwargs: received.append((kwargs["target"].key, kwargs["stored"])), weak=False, dispatch_uid="test")
+    grids_stored.connect(
+        lambda **kwargs: received.append((kwargs["target"].key, kwargs["stored"])), weak=False, dispatch_uid="test"
+    )
     try:
         with django_capture_on_commit_callbacks(execute=True):
             call_command("compute", stdout=io.StringIO())
@@ -186,7 +204,10 @@ def test_each_exchange_brings_its_liquidation_formula(btc):
     bybit_inverse = Market(exchange=Exchange(plugin="bybit"), symbol="BTCUSD", contract_type="inverse")
     assert (liquidation_formula(btc).contract, liquidation_formula(btc).maintenance_basis) == ("linear", "liquidation")
     assert liquidation_formula(bybit).maintenance_basis == "entry"
-    assert (liquidation_formula(bybit_inverse).contract, liquidation_formula(bybit_inverse).maintenance_basis) == ("inverse", "liquidation")
+    assert (liquidation_formula(bybit_inverse).contract, liquidation_formula(bybit_inverse).maintenance_basis) == (
+        "inverse",
+        "liquidation",
+    )
 
 
 def test_candles_and_bucket_parts_are_stored_beside_the_grid(btc):

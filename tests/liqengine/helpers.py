@@ -38,11 +38,14 @@ def assert_matches_reference(result, ref, tol=RELATIVE_TOLERANCE, label="", exac
         assert err <= tol * scale + 1e-300, f"{label}{name}: max error {err!r} > {tol} × {scale!r}"
         if exact_empty_bins and name.endswith("grid"):
             residue = np.abs(got[want == 0])
-            assert not residue.any(), f"{label}{name}: {np.count_nonzero(residue)} empty bins hold residue up to {residue.max()!r}"
+            assert not residue.any(), (
+                f"{label}{name}: {np.count_nonzero(residue)} empty bins hold residue up to {residue.max()!r}"
+            )
 
 
 def run_reference(h, lo, c, oi, edges, **kw):
     """The reference loop on numpy inputs (converted to plain lists)."""
+
     def lst(x):
         return None if x is None else np.asarray(x, dtype=np.float64).tolist()
 

@@ -155,9 +155,7 @@ def reference_model(
                     sigma = default_long_share
                 for side, share in (("long", sigma), ("short", 1 - sigma)):
                     for j in range(k):
-                        price = level_price(
-                            entry, leverage[j], mmrs[side][j], side, contract, basis, ratios[side][j]
-                        )
+                        price = level_price(entry, leverage[j], mmrs[side][j], side, contract, basis, ratios[side][j])
                         q = d_oi * share * weights[j]
                         if price is None or q <= 0:
                             continue

@@ -54,14 +54,14 @@ def test_bucket_parts_add_up_to_the_whole(sol):
 def test_window_layers_are_the_bucket_parts_column_by_column(sol):
     cut, edges, series = sol
     start, end = int(cut["open_time"][100]), int(cut["open_time"][-1]) + 300_000
-    reduced = window_grid(series, edges, start=start, end=end, warmup_ms=100 * 300_000, max_columns=STEPS,
-                          bucket_layers=True)
+    reduced = window_grid(series, edges, start=start, end=end, warmup_ms=100 * 300_000, max_columns=STEPS, bucket_layers=True)
     assert [(layer.market_index, layer.bucket_index, layer.leverage) for layer in reduced.layers] == [
         (0, k, lev) for k, lev in enumerate((5.0, 10.0, 25.0, 50.0, 100.0))
     ]
     # One step per column: the parts add up exactly to the total.
     for name in ("long_grid", "short_grid", "realized_long", "realized_short"):
         total = getattr(reduced, name)
-        np.testing.assert_allclose(sum(getattr(layer, name) for layer in reduced.layers), total, rtol=1e-9,
-                                   atol=1e-9 * np.nanmax(total))
+        np.testing.assert_allclose(
+            sum(getattr(layer, name) for layer in reduced.layers), total, rtol=1e-9, atol=1e-9 * np.nanmax(total)
+        )
     assert window_grid(series, edges, start=start, end=end, max_columns=STEPS).layers == ()

@@ -167,7 +167,11 @@ def test_engine_with_tiers_matches_reference_with_the_same_terms():
     r = liquidation_grid(h, lo, c, oi, edges, tiers=btc, position_notional=notional)
     terms = btc.bucket_terms(LINEAR, (5, 10, 25, 50, 100), notional)
     ref = run_reference(
-        h, lo, c, oi, edges,
+        h,
+        lo,
+        c,
+        oi,
+        edges,
         mmr={s: terms[s][0].tolist() for s in terms},
         ratios={s: terms[s][1].tolist() for s in terms},
     )
@@ -181,8 +185,20 @@ def test_engine_with_tiers_matches_reference_with_the_same_terms():
 
 def test_liqsite_stored_tier_records():
     rows = [
-        {"notional_floor": 0, "notional_cap": 50_000, "maintenance_margin_rate": 0.004, "max_leverage": 125, "maintenance_amount": 0},
-        {"notional_floor": 50_000, "notional_cap": 600_000, "maintenance_margin_rate": 0.005, "max_leverage": 100, "maintenance_amount": 50},
+        {
+            "notional_floor": 0,
+            "notional_cap": 50_000,
+            "maintenance_margin_rate": 0.004,
+            "max_leverage": 125,
+            "maintenance_amount": 0,
+        },
+        {
+            "notional_floor": 50_000,
+            "notional_cap": 600_000,
+            "maintenance_margin_rate": 0.005,
+            "max_leverage": 100,
+            "maintenance_amount": 50,
+        },
     ]
     table = TierTable.from_records(rows)
     assert table.to_records()[1]["maintenance_amount"] == 50.0
@@ -195,9 +211,27 @@ def test_liqsite_stored_tier_records():
 @pytest.mark.parametrize(
     "side, qty_entry, lev, expected, source",
     [
-        ("long", 10_000.0, 50, 9_850.0, "help.bybit.com/hc/en-us/articles/900000181046: 1 BTC at 10,000 USDT, 50x, MMR 0.5 % -> 9,850"),
-        ("short", 8_000.0, 40, 8_160.0, "help.bybit.com/hc/en-us/articles/900000181046: 1 BTC at 8,000 USDT, 40x, MMR 0.5 % -> 8,160"),
-        ("long", 20_000.0, 50, 19_700.0, "testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract: IM 400, MM 100, LP 19,700"),
+        (
+            "long",
+            10_000.0,
+            50,
+            9_850.0,
+            "help.bybit.com/hc/en-us/articles/900000181046: 1 BTC at 10,000 USDT, 50x, MMR 0.5 % -> 9,850",
+        ),
+        (
+            "short",
+            8_000.0,
+            40,
+            8_160.0,
+            "help.bybit.com/hc/en-us/articles/900000181046: 1 BTC at 8,000 USDT, 40x, MMR 0.5 % -> 8,160",
+        ),
+        (
+            "long",
+            20_000.0,
+            50,
+            19_700.0,
+            "testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract: IM 400, MM 100, LP 19,700",
+        ),
     ],
 )
 def test_bybit_usdt_isolated_examples(side, qty_entry, lev, expected, source):
@@ -223,7 +257,11 @@ def test_inverse_formula_matches_bybit_unified_isolated_formula():
     Short = [Size × (1 − MMR)] ÷ [Size/Entry − Size/Entry/Leverage − extra margin − MM deduction].
     The page's worked example was not available with its final number, so this checks the
     formula itself (no extra margin) against the model page's inverse formula."""
-    for size, entry, lev, mmr, deduction in [(60_000, 50_000, 10, 0.005, 0.0), (12_000, 8_000, 50, 0.005, 0.0), (1e6, 30_000, 3, 0.01, 0.2)]:
+    for size, entry, lev, mmr, deduction in [
+        (60_000, 50_000, 10, 0.005, 0.0),
+        (12_000, 8_000, 50, 0.005, 0.0),
+        (1e6, 30_000, 3, 0.01, 0.2),
+    ]:
         bybit_long = size * (mmr + 1) / (size / entry + size / entry / lev + deduction)
         bybit_short = size * (1 - mmr) / (size / entry - size / entry / lev - deduction)
         ratio = deduction / (size / entry)  # deduction over the notional in coin

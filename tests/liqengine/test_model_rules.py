@@ -54,8 +54,9 @@ def test_level_is_crossed_only_from_the_next_step():
 
 def test_low_exactly_at_the_level_crosses_it():
     price = 100 * 0.9
-    r = liquidation_grid([100, 100, 100], [100, 100, price], [100, 100, 100], [0, 10, 10], EDGES,
-                         long_share=[1.0] * 3, **ONE_BUCKET)
+    r = liquidation_grid(
+        [100, 100, 100], [100, 100, price], [100, 100, 100], [0, 10, 10], EDGES, long_share=[1.0] * 3, **ONE_BUCKET
+    )
     assert r.realized_long[2] == pytest.approx(10 * price)
     assert r.pending_long[2] == 0.0
 
@@ -109,8 +110,9 @@ def test_level_on_an_edge_belongs_to_the_bin_above_and_last_edge_is_outside():
     r = liquidation_grid([100, 100], [100, 100], [100, 100], [0, 1], edges, long_share=[1, 1], **ONE_BUCKET)
     assert r.long_grid[1].tolist() == [0.0, 0.0, pytest.approx(90.0)]
     # A level exactly on the last edge is tracked but not shown.
-    r2 = liquidation_grid([100, 100], [100, 100], [100, 100], [0, 1], np.array([80.0, 85.0, price]),
-                          long_share=[1, 1], **ONE_BUCKET)
+    r2 = liquidation_grid(
+        [100, 100], [100, 100], [100, 100], [0, 1], np.array([80.0, 85.0, price]), long_share=[1, 1], **ONE_BUCKET
+    )
     assert r2.long_grid.sum() == 0.0
     assert r2.pending_long[1] == pytest.approx(90.0)
 
@@ -141,8 +143,9 @@ def test_empty_series_gives_empty_outputs():
 
 def test_inverse_short_with_leverage_one_creates_no_level():
     # Inverse short level = E (1 - m) / (1 - 1/L): no level when L <= 1.
-    r = liquidation_grid([100, 100], [100, 100], [100, 100], [0, 10], EDGES, leverage=(1, 10),
-                         weights=(0.5, 0.5), mmr=(0.0, 0.0), formula=INVERSE)
+    r = liquidation_grid(
+        [100, 100], [100, 100], [100, 100], [0, 10], EDGES, leverage=(1, 10), weights=(0.5, 0.5), mmr=(0.0, 0.0), formula=INVERSE
+    )
     assert r.pending_short[1] == pytest.approx(2.5 * 100 * (1 - 0) / (1 - 1 / 10))
     assert r.pending_long[1] == pytest.approx(2.5 * 100 / 2 + 2.5 * 100 / 1.1)
 
@@ -153,8 +156,17 @@ def test_brief_call_signature_with_defaults():
     h, lo = c * 1.004, c * 0.996
     oi = 1000 + np.cumsum(rng.normal(0, 10, 300))
     edges = default_bin_edges(lo, h, bins=400)
-    r = liquidation_grid(h, lo, c, oi, edges, long_share=None, leverage=(5, 10, 25, 50, 100),
-                         weights=(0.10, 0.25, 0.30, 0.20, 0.15), mmr=(0.004,) * 5)
+    r = liquidation_grid(
+        h,
+        lo,
+        c,
+        oi,
+        edges,
+        long_share=None,
+        leverage=(5, 10, 25, 50, 100),
+        weights=(0.10, 0.25, 0.30, 0.20, 0.15),
+        mmr=(0.004,) * 5,
+    )
     assert r.long_grid.dtype == np.float64 and r.long_grid.shape == (300, 400)
     assert_matches_reference(r, run_reference(h, lo, c, oi, edges))
 

@@ -128,11 +128,22 @@ def scenarios(draw, min_rows=1, max_rows=45):
 
 
 def _compare(s):
-    r = liquidation_grid(s["h"], s["lo"], s["c"], s["oi"], s["edges"], s["long_share"], s["lev"], s["w"], s["mmr"],
-                         formula=s["formula"])
-    ref = run_reference(s["h"], s["lo"], s["c"], s["oi"], s["edges"], long_share=s["long_share"], leverage=s["lev"],
-                        weights=s["w"], mmr=s["mmr"], contract=s["formula"].contract,
-                        basis=s["formula"].maintenance_basis)
+    r = liquidation_grid(
+        s["h"], s["lo"], s["c"], s["oi"], s["edges"], s["long_share"], s["lev"], s["w"], s["mmr"], formula=s["formula"]
+    )
+    ref = run_reference(
+        s["h"],
+        s["lo"],
+        s["c"],
+        s["oi"],
+        s["edges"],
+        long_share=s["long_share"],
+        leverage=s["lev"],
+        weights=s["w"],
+        mmr=s["mmr"],
+        contract=s["formula"].contract,
+        basis=s["formula"].maintenance_basis,
+    )
     assert_matches_reference(r, ref, exact_empty_bins=True)
     assert_closing_factors_match(r, ref, s["oi"])
 

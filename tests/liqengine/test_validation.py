@@ -56,7 +56,10 @@ def call(**overrides):
         ({"long_share": [0.5, 0.5]}, "long_share must have one value per step (got 2, expected 3)"),
         ({"default_long_share": 1.5}, "default long_share must lie in [0, 1], got 1.5"),
         ({"taker_buy_volume": [1.0, 1.0, 1.0]}, "taker_buy_volume and volume must be given together"),
-        ({"taker_buy_volume": [1.0, 3.0, 1.0], "volume": [2.0, 2.0, 2.0]}, "taker_buy_volume exceeds volume at row 1 (3.0 > 2.0)"),
+        (
+            {"taker_buy_volume": [1.0, 3.0, 1.0], "volume": [2.0, 2.0, 2.0]},
+            "taker_buy_volume exceeds volume at row 1 (3.0 > 2.0)",
+        ),
         ({"taker_buy_volume": [1.0, 1.0, 1.0], "volume": [2.0, -2.0, 2.0]}, "volume must be finite and >= 0; row 1 is -2.0"),
         ({"open_time": [0, 300_000, 300_000]}, "open_time must be strictly increasing; row 2 (300000) <= row 1 (300000)"),
         ({"open_time": [0.0, 1.0, 2.0]}, "open_time must hold integers (epoch milliseconds), got dtype float64"),

@@ -34,16 +34,27 @@ def _orders(draw, n):
 
 
 def _engine(s, **options):
-    return liquidation_grid(s["h"], s["lo"], s["c"], s["oi"], s["edges"], s["long_share"], s["lev"], s["w"], s["mmr"],
-                            formula=s["formula"], **options)
+    return liquidation_grid(
+        s["h"], s["lo"], s["c"], s["oi"], s["edges"], s["long_share"], s["lev"], s["w"], s["mmr"], formula=s["formula"], **options
+    )
 
 
 def _loop(s, **options):
     if options.get("high_first") is not None:
         options["high_first"] = [int(x) for x in options["high_first"]]
     return run_reference(
-        s["h"], s["lo"], s["c"], s["oi"], s["edges"], long_share=s["long_share"], leverage=s["lev"], weights=s["w"],
-        mmr=s["mmr"], contract=s["formula"].contract, basis=s["formula"].maintenance_basis, **options,
+        s["h"],
+        s["lo"],
+        s["c"],
+        s["oi"],
+        s["edges"],
+        long_share=s["long_share"],
+        leverage=s["lev"],
+        weights=s["w"],
+        mmr=s["mmr"],
+        contract=s["formula"].contract,
+        basis=s["formula"].maintenance_basis,
+        **options,
     )
 
 
@@ -130,9 +141,15 @@ def test_ageing_halves_an_untouched_level_every_half_life():
 def test_bucket_parts_still_add_up_with_instant_levels():
     d = okx_sol_5m()
     n = 1500
-    series = MarketSeries(d["high"][:n], d["low"][:n], d["close"][:n], d["open_interest"][:n], d["open_time"][:n],
-                          high_first=direction_order(np.r_[d["close"][0], d["close"][: n - 1]], d["close"][:n]),
-                          params=ModelParams(half_life_steps=288.0)).checked()
+    series = MarketSeries(
+        d["high"][:n],
+        d["low"][:n],
+        d["close"][:n],
+        d["open_interest"][:n],
+        d["open_time"][:n],
+        high_first=direction_order(np.r_[d["close"][0], d["close"][: n - 1]], d["close"][:n]),
+        params=ModelParams(half_life_steps=288.0),
+    ).checked()
     run = MarketRun(series, default_bin_edges(series.low, series.high, 60))
     lg = run.ledger
     assert len(lg.instant_long.t) + len(lg.instant_short.t) > 0
@@ -147,14 +164,17 @@ def test_windows_carry_the_options_through_warm_up_slices():
     ot = d["open_time"][:n]
     order = direction_order(np.r_[d["close"][0], d["close"][: n - 1]], d["close"][:n])
     params = ModelParams(half_life_steps=100.0)
-    series = MarketSeries(d["high"][:n], d["low"][:n], d["close"][:n], d["open_interest"][:n], ot,
-                          high_first=order, params=params)
+    series = MarketSeries(
+        d["high"][:n], d["low"][:n], d["close"][:n], d["open_interest"][:n], ot, high_first=order, params=params
+    )
     edges = default_bin_edges(series.low, series.high, 40)
-    full = liquidation_grid(series.high, series.low, series.close, series.open_interest, edges, open_time=ot,
-                            high_first=order, half_life_steps=100.0)
+    full = liquidation_grid(
+        series.high, series.low, series.close, series.open_interest, edges, open_time=ot, high_first=order, half_life_steps=100.0
+    )
     start = int(ot[600])
-    w = window_grid(series, edges, start=start, end=int(ot[-1]) + 300_000, warmup_ms=600 * 300_000,
-                    max_columns=n, interval_ms=300_000)
+    w = window_grid(
+        series, edges, start=start, end=int(ot[-1]) + 300_000, warmup_ms=600 * 300_000, max_columns=n, interval_ms=300_000
+    )
     np.testing.assert_allclose(w.realized_long, full.realized_long[600:], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(w.long_grid, full.long_grid[600:], rtol=1e-9, atol=1e-6 * full.long_grid.max())
 
@@ -166,16 +186,33 @@ def test_intrabar_order_from_finer_candles():
     o = np.array([10.0, 10.0, 10.0, 10.0])
     c = np.array([11.0, 11.0, 11.0, 11.0])
     five = 300_000
-    fine_t = np.array([0, five, 2 * five,            # step 0: high in the 1st fine candle, low in the 3rd
-                       step, step + five,            # step 1: low first, high later
-                       2 * step,                     # step 2: both extremes in one falling fine candle
-                       4 * step], dtype=np.int64)    # outside every step: ignored (step 3 keeps the guess)
+    fine_t = np.array(
+        [
+            0,
+            five,
+            2 * five,  # step 0: high in the 1st fine candle, low in the 3rd
+            step,
+            step + five,  # step 1: low first, high later
+            2 * step,  # step 2: both extremes in one falling fine candle
+            4 * step,
+        ],
+        dtype=np.int64,
+    )  # outside every step: ignored (step 3 keeps the guess)
     fine_h = np.array([12.0, 11.0, 10.5, 10.6, 12.0, 12.0, 99.0])
     fine_l = np.array([10.0, 9.9, 9.0, 9.0, 10.0, 9.0, 1.0])
     fine_o = np.array([11.0, 11.0, 10.0, 10.0, 10.0, 11.5, 5.0])
     fine_c = np.array([11.0, 10.0, 10.0, 10.0, 11.0, 9.5, 5.0])
-    got = intrabar_order(o, c, open_time=open_time, step_ms=step, fine_open_time=fine_t, fine_open=fine_o,
-                         fine_high=fine_h, fine_low=fine_l, fine_close=fine_c)
+    got = intrabar_order(
+        o,
+        c,
+        open_time=open_time,
+        step_ms=step,
+        fine_open_time=fine_t,
+        fine_open=fine_o,
+        fine_high=fine_h,
+        fine_low=fine_l,
+        fine_close=fine_c,
+    )
     assert got.tolist() == [HIGH_FIRST, LOW_FIRST, HIGH_FIRST, LOW_FIRST]
     assert intrabar_order(o, c).tolist() == [LOW_FIRST] * 4
     assert direction_order([1.0, 2.0, 3.0], [2.0, 1.0, 3.0]).tolist() == [LOW_FIRST, HIGH_FIRST, UNKNOWN_ORDER]
@@ -215,6 +252,7 @@ def test_same_step_crossing_includes_a_level_exactly_on_the_extreme(side):
     c = np.array([100.0, c0, 100.0])
     oi = np.array([0.0, 4.0, 4.0])
     edges = default_bin_edges(lo, h, 10)
-    r = liquidation_grid(h, lo, c, oi, edges, leverage=[50], weights=[1.0], mmr=[0.004],
-                         high_first=np.array([UNKNOWN_ORDER, order, UNKNOWN_ORDER]))
+    r = liquidation_grid(
+        h, lo, c, oi, edges, leverage=[50], weights=[1.0], mmr=[0.004], high_first=np.array([UNKNOWN_ORDER, order, UNKNOWN_ORDER])
+    )
     assert getattr(r, "realized_" + side)[1] == pytest.approx(2.0 * level, rel=1e-12)

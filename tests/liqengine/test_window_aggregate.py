@@ -32,8 +32,18 @@ def market(n, seed, scale=1.0, keep=None, params=None):
 
 
 def single(m, edges):
-    return liquidation_grid(m.high, m.low, m.close, m.open_interest, edges, m.long_share,
-                            m.params.leverage, m.params.weights, m.params.mmr, formula=m.params.formula)
+    return liquidation_grid(
+        m.high,
+        m.low,
+        m.close,
+        m.open_interest,
+        edges,
+        m.long_share,
+        m.params.leverage,
+        m.params.weights,
+        m.params.mmr,
+        formula=m.params.formula,
+    )
 
 
 def test_aggregate_sums_markets_on_the_union_time_index():
@@ -42,7 +52,9 @@ def test_aggregate_sums_markets_on_the_union_time_index():
     gaps = np.ones(n, dtype=bool)
     gaps[200:260] = False  # a gap of 5 hours
     gaps[::9] = False
-    b = market(n, 2, scale=1.01, keep=gaps, params=ModelParams(formula=INVERSE, leverage=(2, 20), weights=(0.5, 0.5), mmr=(0.005, 0.005)))
+    b = market(
+        n, 2, scale=1.01, keep=gaps, params=ModelParams(formula=INVERSE, leverage=(2, 20), weights=(0.5, 0.5), mmr=(0.005, 0.005))
+    )
     edges = default_bin_edges(np.r_[a.low, b.low], np.r_[a.high, b.high], 150)
     agg = aggregate_grid([a, b], edges)
     ra, rb = single(a, edges), single(b, edges)

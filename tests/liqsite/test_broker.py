@@ -16,9 +16,13 @@ def _connection(tmp_path, visibility_timeout=3600):
     folders = {name: tmp_path / name for name in ("queue", "claims", "control")}
     for folder in folders.values():
         folder.mkdir(exist_ok=True)
-    options = {"data_folder_in": str(folders["queue"]), "data_folder_out": str(folders["queue"]),
-               "claims_folder": str(folders["claims"]), "control_folder": str(folders["control"]),
-               "visibility_timeout": visibility_timeout}
+    options = {
+        "data_folder_in": str(folders["queue"]),
+        "data_folder_out": str(folders["queue"]),
+        "claims_folder": str(folders["claims"]),
+        "control_folder": str(folders["control"]),
+        "visibility_timeout": visibility_timeout,
+    }
     return Connection("filesystem://", transport="liqsite.broker:Transport", transport_options=options), folders
 
 

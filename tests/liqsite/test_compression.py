@@ -19,8 +19,9 @@ ON_THE_WIRE_BUDGET = 150 * 1024
 def sol(db):
     """The bundled OKX SOL market with its real data and grids, as ``setup_sample`` leaves it."""
     exchange = Exchange.objects.create(plugin="sample", enabled=True)
-    market = Market.objects.create(exchange=exchange, symbol="SOL-USDT-SWAP", base="SOL", quote="USDT",
-                                   intervals=SAMPLE_MARKETS["SOL-USDT-SWAP"])
+    market = Market.objects.create(
+        exchange=exchange, symbol="SOL-USDT-SWAP", base="SOL", quote="USDT", intervals=SAMPLE_MARKETS["SOL-USDT-SWAP"]
+    )
     call_command("refresh", "sample:SOL-USDT-SWAP", stdout=StringIO())
     call_command("compute", "sample:SOL-USDT-SWAP", stdout=StringIO())
     return market

@@ -68,7 +68,9 @@ def test_database_url_selects_postgresql_or_sqlite(tmp_path):
 def _manage(*args, **overrides):
     environment = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     environment.update(overrides)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize(
@@ -84,7 +86,6 @@ def _manage(*args, **overrides):
         ({"LIQSITE_PROXY_HEADER": "X-Forwarded-For", "LIQSITE_TRUSTED_PROXIES": "10.0.0.0/33"}, "LIQSITE_TRUSTED_PROXIES"),
         ({"LIQSITE_PROXY_HEADER": "X-Forwarded-For"}, "LIQSITE_TRUSTED_PROXIES"),
         ({"LIQSITE_TRUSTED_PROXIES": "127.0.0.1"}, "LIQSITE_PROXY_HEADER"),
-
         ({"LIQSITE_TASK_TIME_LIMIT": "1200"}, "LIQSITE_TASK_TIME_LIMIT"),  # shorter than the accuracy limit
         ({"LIQSITE_TASK_TIME_LIMIT": "5000", "LIQSITE_BROKER_VISIBILITY_TIMEOUT": "4000"}, "LIQSITE_BROKER_VISIBILITY_TIMEOUT"),
     ],
@@ -98,8 +99,12 @@ def test_start_up_stops_on_a_bad_variable(overrides, variable, tmp_path):
 PRODUCTION = {"LIQSITE_ENV": "production", "SECRET_KEY": "k" * 20 + "x9Q!-" * 8, "ALLOWED_HOSTS": "liqsite.example"}
 # Everything a production deployment sets besides the secrets (the checks only parse these URLs, never connect).
 COMPLETE = {
-    "EMAIL_HOST": "smtp.liqsite.example", "SITE_URL": "https://liqsite.example", "CACHE_URL": "redis://127.0.0.1:6379/1",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "LIQSITE_PROXY_HEADER": "X-Forwarded-For", "LIQSITE_TRUSTED_PROXIES": "127.0.0.1,::1",
+    "EMAIL_HOST": "smtp.liqsite.example",
+    "SITE_URL": "https://liqsite.example",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "LIQSITE_PROXY_HEADER": "X-Forwarded-For",
+    "LIQSITE_TRUSTED_PROXIES": "127.0.0.1,::1",
 }
 
 
@@ -110,22 +115,34 @@ def test_production_settings_pass_check_deploy(tmp_path):
 
 
 def test_production_without_an_smtp_server_is_flagged(tmp_path):
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, **(COMPLETE | {"EMAIL_HOST": ""}),
-                     LIQSITE_VAR_DIR=str(tmp_path))
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        **(COMPLETE | {"EMAIL_HOST": ""}),
+        LIQSITE_VAR_DIR=str(tmp_path),
+    )
     assert result.returncode != 0
     assert "liqsite.W001" in result.stderr and "EMAIL_HOST is not set" in result.stderr
 
 
-@pytest.mark.parametrize(("missing", "check", "fragment"), [
-    ({"SITE_URL": ""}, "liqsite.W002", "SITE_URL is http://127.0.0.1:8000"),
-    ({"SITE_URL": "http://localhost:8000"}, "liqsite.W002", "point at this machine"),
-    ({"CELERY_BROKER_URL": ""}, "liqsite.W003", "CELERY_BROKER_URL is not set"),
-    ({"CACHE_URL": ""}, "liqsite.W004", "each web process keeps its own"),
-    ({"LIQSITE_PROXY_HEADER": "", "LIQSITE_TRUSTED_PROXIES": ""}, "liqsite.W005", "LIQSITE_PROXY_HEADER is not set"),
-])
+@pytest.mark.parametrize(
+    ("missing", "check", "fragment"),
+    [
+        ({"SITE_URL": ""}, "liqsite.W002", "SITE_URL is http://127.0.0.1:8000"),
+        ({"SITE_URL": "http://localhost:8000"}, "liqsite.W002", "point at this machine"),
+        ({"CELERY_BROKER_URL": ""}, "liqsite.W003", "CELERY_BROKER_URL is not set"),
+        ({"CACHE_URL": ""}, "liqsite.W004", "each web process keeps its own"),
+        ({"LIQSITE_PROXY_HEADER": "", "LIQSITE_TRUSTED_PROXIES": ""}, "liqsite.W005", "LIQSITE_PROXY_HEADER is not set"),
+    ],
+)
 def test_production_without_what_links_throttles_and_tasks_need_is_flagged(tmp_path, missing, check, fragment):
     # The report: check --deploy stayed silent without SITE_URL, without CACHE_URL, or on the filesystem broker.
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, **(COMPLETE | missing), LIQSITE_VAR_DIR=str(tmp_path))
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, **(COMPLETE | missing), LIQSITE_VAR_DIR=str(tmp_path)
+    )
     assert result.returncode != 0
     assert check in result.stderr and fragment in result.stderr
     assert result.stderr.count("liqsite.W0") == 1, result.stderr  # only the one thing missing is named
@@ -142,8 +159,11 @@ def test_proxy_settings_parse():
 def test_a_bad_var_dir_is_a_configuration_error_not_a_traceback(tmp_path):
     a_file = tmp_path / "a-file"
     a_file.write_text("")
-    for value, fragment in ((str(a_file), "exists and is not a directory"), ("relative/var", "must be an absolute path"),
-                            (str(a_file / "sub"), "cannot create the directory")):
+    for value, fragment in (
+        (str(a_file), "exists and is not a directory"),
+        ("relative/var", "must be an absolute path"),
+        (str(a_file / "sub"), "cannot create the directory"),
+    ):
         result = _manage("check", LIQSITE_VAR_DIR=value)
         assert result.returncode != 0
         assert "configuration error: LIQSITE_VAR_DIR: " in result.stderr and fragment in result.stderr, result.stderr
@@ -158,7 +178,10 @@ def test_var_dir_is_created_locally_and_only_checked_in_production(tmp_path):
 
 
 def test_both_brokers_get_a_visibility_timeout_longer_than_any_task(tmp_path):
-    show = "from django.conf import settings as s; print(s.CELERY_TASK_TIME_LIMIT, s.CELERY_BROKER_TRANSPORT_OPTIONS.get('visibility_timeout'), s.CELERY_TASK_REJECT_ON_WORKER_LOST)"
+    show = (
+        "from django.conf import settings as s; print(s.CELERY_TASK_TIME_LIMIT, "
+        "s.CELERY_BROKER_TRANSPORT_OPTIONS.get('visibility_timeout'), s.CELERY_TASK_REJECT_ON_WORKER_LOST)"
+    )
     for broker in ("redis://127.0.0.1:6379/0", ""):
         result = _manage("shell", "-c", show, CELERY_BROKER_URL=broker, LIQSITE_VAR_DIR=str(tmp_path))
         assert result.returncode == 0, result.stderr

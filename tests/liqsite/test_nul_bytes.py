@@ -15,7 +15,9 @@ def link(trader):
     return ShareLink.objects.create(owner=trader, coin="BTC", query={"range": "3d"}, title="BTC")
 
 
-@pytest.mark.parametrize("path", ["/s/%00/", "/s/abc%00def/", "/coins/%00/heatmap/", "/coins/BTC%00/heatmap/", "/accounts/login/%00"])
+@pytest.mark.parametrize(
+    "path", ["/s/%00/", "/s/abc%00def/", "/coins/%00/heatmap/", "/coins/BTC%00/heatmap/", "/accounts/login/%00"]
+)
 def test_a_nul_byte_in_the_path_is_a_bad_request_without_logging_in(client, path):
     assert client.get(path).status_code == 400
 

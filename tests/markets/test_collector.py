@@ -25,11 +25,14 @@ FIXTURES = Path(__file__).resolve().parents[1] / "plugins" / "fixtures"
 def recorded_messages() -> list[str]:
     """Real Binance forceOrder messages: two BTCUSDT (raw) and one IOTXUSDT (combined-stream wrapper)."""
     forum = json.loads((FIXTURES / "binance" / "ws-force-order.real-binance-forum.json").read_text())
-    return [json.dumps(message) for message in forum] + [(FIXTURES / "binance" / "ws-force-order.real-tiagosiebler.json").read_text()]
+    return [json.dumps(message) for message in forum] + [
+        (FIXTURES / "binance" / "ws-force-order.real-tiagosiebler.json").read_text()
+    ]
 
 
 async def run_against_server(planned_for, messages, *, connections: int, received: list):
     """Serve ``messages`` on each connection then drop it; run the collector for ``connections`` connections."""
+
     async def handler(socket):
         for message in messages:
             await socket.send(message)
@@ -41,7 +44,9 @@ async def run_against_server(planned_for, messages, *, connections: int, receive
 
     async with serve(handler, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
-        await keep_stream_open(planned_for(f"ws://127.0.0.1:{port}/"), backoff=Backoff(initial=0.01, maximum=0.02), max_connections=connections)
+        await keep_stream_open(
+            planned_for(f"ws://127.0.0.1:{port}/"), backoff=Backoff(initial=0.01, maximum=0.02), max_connections=connections
+        )
 
 
 @pytest.fixture
@@ -53,8 +58,9 @@ def binance_btc():
 @pytest.mark.django_db(transaction=True)
 def test_collector_stores_each_liquidation_once_reconnects_and_records_coverage(binance_btc):
     def planned_for(url):
-        stream = LiquidationStream(name="btcusdt@forceOrder", url=url,
-                                   parse=lambda message: binance_parse.force_order(message, frozenset({"BTCUSDT"})))
+        stream = LiquidationStream(
+            name="btcusdt@forceOrder", url=url, parse=lambda message: binance_parse.force_order(message, frozenset({"BTCUSDT"}))
+        )
         return PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk})
 
     asyncio.run(run_against_server(planned_for, recorded_messages(), connections=2, received=[]))
@@ -76,9 +82,14 @@ def test_subscriptions_and_pings_are_sent(binance_btc):
     received = []
 
     def planned_for(url):
-        stream = LiquidationStream(name="allLiquidation.BTCUSDT", url=url, parse=bybit_parse.all_liquidation,
-                                   subscribe=('{"op":"subscribe","args":["allLiquidation.BTCUSDT"]}',),
-                                   ping_message='{"op":"ping"}', ping_interval=0.05)
+        stream = LiquidationStream(
+            name="allLiquidation.BTCUSDT",
+            url=url,
+            parse=bybit_parse.all_liquidation,
+            subscribe=('{"op":"subscribe","args":["allLiquidation.BTCUSDT"]}',),
+            ping_message='{"op":"ping"}',
+            ping_interval=0.05,
+        )
         return PlannedStream(binance_btc.exchange_id, "Bybit", stream, {"ROSEUSDT": binance_btc.pk})
 
     message = (FIXTURES / "bybit" / "ws-all-liquidation.docs.json").read_text()
@@ -120,8 +131,12 @@ def test_store_events_ignores_duplicates_and_unknown_symbols(binance_btc):
 @pytest.mark.django_db
 def test_dangling_coverage_is_closed_at_start(binance_btc):
     LiquidationCoverage.objects.create(exchange=binance_btc.exchange, stream="x", connected_at=datetime(2024, 1, 1, tzinfo=UTC))
-    seen = LiquidationCoverage.objects.create(exchange=binance_btc.exchange, stream="y", connected_at=datetime(2024, 1, 2, tzinfo=UTC),
-                                              last_message_at=datetime(2024, 1, 2, 6, tzinfo=UTC))
+    seen = LiquidationCoverage.objects.create(
+        exchange=binance_btc.exchange,
+        stream="y",
+        connected_at=datetime(2024, 1, 2, tzinfo=UTC),
+        last_message_at=datetime(2024, 1, 2, 6, tzinfo=UTC),
+    )
     assert store.close_dangling_coverage() == 2
     rows = {row.stream: row for row in LiquidationCoverage.objects.all()}
     assert all("without closing" in row.reason for row in rows.values())
@@ -135,16 +150,28 @@ def test_coverage_gaps(binance_btc):
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     hour = timedelta(hours=1)
     make = lambda start, end, last=None: LiquidationCoverage.objects.create(  # noqa: E731
-        exchange=binance_btc.exchange, stream="s", connected_at=start, disconnected_at=end, last_message_at=last)
+        exchange=binance_btc.exchange, stream="s", connected_at=start, disconnected_at=end, last_message_at=last
+    )
     make(t0 + hour, t0 + 2 * hour)
     make(t0 + 3 * hour, t0 + 4 * hour)
     make(t0 + 5 * hour, None, last=t0 + 5 * hour + timedelta(minutes=1))  # open, silent since: stale
     gaps = liquidation_coverage_gaps(market=binance_btc, start=t0, end=t0 + 8 * hour, now=t0 + 8 * hour)
-    assert gaps == [(t0, t0 + hour), (t0 + 2 * hour, t0 + 3 * hour), (t0 + 4 * hour, t0 + 5 * hour),
-                    (t0 + 5 * hour + timedelta(minutes=1), t0 + 8 * hour)]
+    assert gaps == [
+        (t0, t0 + hour),
+        (t0 + 2 * hour, t0 + 3 * hour),
+        (t0 + 4 * hour, t0 + 5 * hour),
+        (t0 + 5 * hour + timedelta(minutes=1), t0 + 8 * hour),
+    ]
     # A live connection covers up to now.
-    assert liquidation_coverage_gaps(market=binance_btc, start=t0 + 5 * hour, end=t0 + 5 * hour + timedelta(minutes=5),
-                                     now=t0 + 5 * hour + timedelta(minutes=5)) == []
+    assert (
+        liquidation_coverage_gaps(
+            market=binance_btc,
+            start=t0 + 5 * hour,
+            end=t0 + 5 * hour + timedelta(minutes=5),
+            now=t0 + 5 * hour + timedelta(minutes=5),
+        )
+        == []
+    )
 
 
 @pytest.mark.django_db
@@ -207,8 +234,9 @@ def test_a_quiet_stream_still_counts_as_listening(binance_btc, monkeypatch):
         async with serve(quiet, "127.0.0.1", 0) as server:
             port = server.sockets[0].getsockname()[1]
             stream = LiquidationStream(name="btcusdt@forceOrder", url=f"ws://127.0.0.1:{port}/", parse=binance_parse.force_order)
-            await keep_stream_open(PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk}),
-                                   max_connections=1)
+            await keep_stream_open(
+                PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk}), max_connections=1
+            )
 
     asyncio.run(scenario())
     (row,) = LiquidationCoverage.objects.all()
@@ -225,8 +253,9 @@ def test_a_database_error_ends_the_connection_not_the_stream(binance_btc, monkey
     monkeypatch.setattr(store, "store_events", locked)
 
     def planned_for(url):
-        stream = LiquidationStream(name="btcusdt@forceOrder", url=url,
-                                   parse=lambda message: binance_parse.force_order(message, frozenset({"BTCUSDT"})))
+        stream = LiquidationStream(
+            name="btcusdt@forceOrder", url=url, parse=lambda message: binance_parse.force_order(message, frozenset({"BTCUSDT"}))
+        )
         return PlannedStream(binance_btc.exchange_id, "Binance", stream, {"BTCUSDT": binance_btc.pk})
 
     asyncio.run(run_against_server(planned_for, recorded_messages(), connections=2, received=[]))
@@ -241,12 +270,15 @@ def test_a_change_in_one_exchanges_plan_reopens_only_that_exchanges_streams(monk
     def plan(okx_symbols):
         binance = LiquidationStream(name="btcusdt@forceOrder", url="ws://binance", parse=lambda message: [])
         okx = LiquidationStream(name="liquidation-orders SWAP", url="ws://okx", parse=lambda message: [])
-        return [PlannedStream(1, "Binance", binance, {"BTCUSDT": 1}),
-                PlannedStream(2, "OKX", okx, {symbol: 10 + i for i, symbol in enumerate(okx_symbols)})]
+        return [
+            PlannedStream(1, "Binance", binance, {"BTCUSDT": 1}),
+            PlannedStream(2, "OKX", okx, {symbol: 10 + i for i, symbol in enumerate(okx_symbols)}),
+        ]
 
     plans = iter([plan(["BTC-USDT-SWAP"]), plan(["BTC-USDT-SWAP"])])
-    monkeypatch.setattr(runner.store, "planned_streams",
-                        lambda keys, described: next(plans, plan(["BTC-USDT-SWAP", "ETH-USDT-SWAP"])))
+    monkeypatch.setattr(
+        runner.store, "planned_streams", lambda keys, described: next(plans, plan(["BTC-USDT-SWAP", "ETH-USDT-SWAP"]))
+    )
     monkeypatch.setattr(runner.store, "close_dangling_coverage", lambda: 0)
     events = []
 
@@ -276,7 +308,9 @@ def okx_btc(monkeypatch):
     from liqsite.exchanges import http as exchange_http
     from liqsite.exchanges.testing import ReplayTransport, recorded
 
-    transport = ReplayTransport({"/api/v5/public/instruments": recorded(FIXTURES / "okx" / "instruments-swap.real-cryptofeed.json")})
+    transport = ReplayTransport(
+        {"/api/v5/public/instruments": recorded(FIXTURES / "okx" / "instruments-swap.real-cryptofeed.json")}
+    )
     monkeypatch.setattr(exchange_http, "transport_factory", lambda: transport)
     monkeypatch.setattr(exchange_http, "shared_budget", None)
     exchange = Exchange.objects.create(plugin="okx")
@@ -315,7 +349,9 @@ def test_okx_replaying_recent_liquidations_after_a_resubscription_counts_each_on
     replayed = json.dumps(json.loads(message), indent=None, separators=(",", ":"), sort_keys=True)
 
     def planned_for(url):
-        stream = LiquidationStream(name=planned.stream.name, url=url, parse=planned.stream.parse, subscribe=planned.stream.subscribe)
+        stream = LiquidationStream(
+            name=planned.stream.name, url=url, parse=planned.stream.parse, subscribe=planned.stream.subscribe
+        )
         return PlannedStream(planned.exchange_id, "OKX", stream, planned.market_ids)
 
     # Every connection: the acknowledgement, then OKX replaying the recent liquidation (twice on the same connection too).
@@ -344,5 +380,11 @@ def test_okx_replaying_recent_liquidations_after_a_resubscription_counts_each_on
     assert LiquidationCoverage.objects.count() == 3
     # What was stored is exactly what parsing gives (ms time, floats equal to the bit), so a replay matches it.
     (event,) = planned.stream.parse(replayed)
-    assert (row.time, row.side, row.price, row.quantity, row.usd) == (event.time, event.side, event.price, event.quantity, event.usd)
+    assert (row.time, row.side, row.price, row.quantity, row.usd) == (
+        event.time,
+        event.side,
+        event.price,
+        event.quantity,
+        event.usd,
+    )
     assert row.time == datetime(2023, 8, 17, 10, 0, 34, 10000, tzinfo=UTC)

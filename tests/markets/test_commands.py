@@ -32,9 +32,12 @@ def test_setup_sample_loads_btc_and_sol_on_three_exchanges_with_their_coin_grids
     output = run("setup_sample")
     markets = Market.objects.select_related("exchange")
     assert sorted((m.exchange.plugin, m.symbol, m.base) for m in markets) == [
-        ("sample_binance", "BTCUSDT", "BTC"), ("sample_binance", "SOLUSDT", "SOL"),
-        ("sample_bybit", "BTCUSDT", "BTC"), ("sample_bybit", "SOLUSDT", "SOL"),
-        ("sample_okx", "BTC-USDT-SWAP", "BTC"), ("sample_okx", "SOL-USDT-SWAP", "SOL"),
+        ("sample_binance", "BTCUSDT", "BTC"),
+        ("sample_binance", "SOLUSDT", "SOL"),
+        ("sample_bybit", "BTCUSDT", "BTC"),
+        ("sample_bybit", "SOLUSDT", "SOL"),
+        ("sample_okx", "BTC-USDT-SWAP", "BTC"),
+        ("sample_okx", "SOL-USDT-SWAP", "SOL"),
     ]
     # Every row of the recorded files is stored: Binance 483 candles + 483 readings, the others 1,439 + 1,440.
     assert "[1/6] sample_binance:BTCUSDT done: 966 new" in output
@@ -48,7 +51,10 @@ def test_setup_sample_loads_btc_and_sol_on_three_exchanges_with_their_coin_grids
 
     coin = GridSnapshot.objects.get(coin="BTC", interval="1h", long_share_method="fixed")
     assert {(m["exchange"], m["symbol"]) for m in coin.params["markets"]} == {
-        ("sample_binance", "BTCUSDT"), ("sample_bybit", "BTCUSDT"), ("sample_okx", "BTC-USDT-SWAP")}
+        ("sample_binance", "BTCUSDT"),
+        ("sample_bybit", "BTCUSDT"),
+        ("sample_okx", "BTC-USDT-SWAP"),
+    }
     # All three exchanges at the latest step, so the bands and squeeze are read on the sum of three.
     assert coin.end.isoformat() == "2026-03-05T22:00:00+00:00"
     assert "done: 0 new, 0 updated" in run("setup_sample")
@@ -87,7 +93,10 @@ def test_import_series_reads_standard_columns(btc, tmp_path):
     path.write_text("time,open_interest,open_interest_usd\n2024-05-09T00:00:00Z,70000.5,\n1715213700000,70010,4.4e9\n")
     output = run("import_series", "sample:BTCUSDT", "open_interest", str(path), "--interval", "15m", "--oi-stamp", "open")
     assert "2 new" in output
-    assert list(OpenInterest.objects.order_by("time").values_list("open_interest", "open_interest_usd")) == [(70000.5, None), (70010.0, 4.4e9)]
+    assert list(OpenInterest.objects.order_by("time").values_list("open_interest", "open_interest_usd")) == [
+        (70000.5, None),
+        (70010.0, 4.4e9),
+    ]
 
 
 def test_import_series_needs_the_open_interest_stamp_and_stores_close_stamps_one_step_later(btc, tmp_path):
@@ -111,9 +120,15 @@ def test_import_series_needs_the_open_interest_stamp_and_stores_close_stamps_one
     [
         ("time,open,high,low,close\n", "line 1: missing column(s) volume"),
         ("time,open,high,low,close,volume,colour\n", "line 1: unknown column(s) colour"),
-        ("time,open,high,low,close,volume\n2024-05-09T00:00:00Z,1,2,0.5,1.5,3\n2024-05-09T00:15:00,1,2,0.5,1.5,3\n", "line 3: time '2024-05-09T00:15:00' has no UTC offset"),
+        (
+            "time,open,high,low,close,volume\n2024-05-09T00:00:00Z,1,2,0.5,1.5,3\n2024-05-09T00:15:00,1,2,0.5,1.5,3\n",
+            "line 3: time '2024-05-09T00:15:00' has no UTC offset",
+        ),
         ("time,open,high,low,close,volume\n2024-05-09T00:00:00Z,1,2,0.5,abc,3\n", "line 2: close 'abc' is not a number"),
-        ("time,open,high,low,close,volume\n2024-05-09T00:00:00Z,1,2,0.5,1.5,3\n2024-05-09T00:15:00Z,1,0.4,0.5,1.5,3\n", "line 3 (2024-05-09T00:15:00+00:00): high 0.4 is below low 0.5"),
+        (
+            "time,open,high,low,close,volume\n2024-05-09T00:00:00Z,1,2,0.5,1.5,3\n2024-05-09T00:15:00Z,1,0.4,0.5,1.5,3\n",
+            "line 3 (2024-05-09T00:15:00+00:00): high 0.4 is below low 0.5",
+        ),
     ],
 )
 def test_import_series_errors_name_the_line_and_write_nothing(btc, tmp_path, text, message):

@@ -27,7 +27,9 @@ def btc():
     exchange = Exchange.objects.create(plugin="sample")
     market = Market.objects.create(exchange=exchange, symbol="BTCUSDT", intervals=["15m"])
     # A stored candle at the file's first time: a bad import must leave it as it is.
-    Candle.objects.create(market=market, interval="15m", time=datetime(2024, 5, 9, tzinfo=UTC), open=1, high=2, low=0.5, close=1.5, volume=3)
+    Candle.objects.create(
+        market=market, interval="15m", time=datetime(2024, 5, 9, tzinfo=UTC), open=1, high=2, low=0.5, close=1.5, volume=3
+    )
     return market
 
 
@@ -53,21 +55,42 @@ def import_bytes(tmp_path, data: bytes) -> str:
         # More fields than the header: was read as the first six and overwrote the stored candle.
         (HEADER + "1715212800000,100.0,102.0,98.0,101.0,10,999,888\n", "line 2: 8 fields but the header has 6"),
         (HEADER + GOOD + "1715213700000,100.0,102.0,98.0\n", "line 3: 4 fields but the header has 6"),
-        (HEADER.encode() + GOOD.encode() + b"1715213700000,100.0,102.0,98.0,10\xff1.0,10\n", "line 3: byte 0xff at position 34 is not UTF-8"),
-        (HEADER + "0001-01-01T00:00:00+14:00,100,102,98,101,10\n", "line 2: time '0001-01-01T00:00:00+14:00' is outside 2009-01-03 to 2100-01-01"),
+        (
+            HEADER.encode() + GOOD.encode() + b"1715213700000,100.0,102.0,98.0,10\xff1.0,10\n",
+            "line 3: byte 0xff at position 34 is not UTF-8",
+        ),
+        (
+            HEADER + "0001-01-01T00:00:00+14:00,100,102,98,101,10\n",
+            "line 2: time '0001-01-01T00:00:00+14:00' is outside 2009-01-03 to 2100-01-01",
+        ),
         (HEADER + "9999-12-31T23:00:00-14:00,100,102,98,101,10\n", "line 2: time '9999-12-31T23:00:00-14:00' is outside"),
-        (HEADER + "99999999999999999999,100,102,98,101,10\n", "line 2: time '99999999999999999999' as epoch milliseconds is outside 2009-01-03 to 2100-01-01"),
+        (
+            HEADER + "99999999999999999999,100,102,98,101,10\n",
+            "line 2: time '99999999999999999999' as epoch milliseconds is outside 2009-01-03 to 2100-01-01",
+        ),
         (HEADER + "1715212800,100,102,98,101,10\n", "line 2: time '1715212800' looks like seconds since the epoch"),
         (HEADER + "1715212800000000,100,102,98,101,10\n", "line 2: time '1715212800000000' looks like microseconds"),
         (HEADER + GOOD + "1715213700000,100,102,98,101," + "9" * 140_000 + "\n", "line 3: longer than 64 KiB"),
         # A quoted field may span lines, each of them short: csv's own field limit applies.
-        (HEADER + GOOD + '1715213700000,100,102,98,101,"' + "9\n" * 70_000 + '"\n', "line 65539: field larger than field limit (131072)"),
-        ("\u0661\u0667\u0661\u0665\u0662\u0661\u0662\u0668\u0660\u0660\u0660\u0660\u0660,100,102,98,101,10\n", "line 1: missing column(s) time"),
-        (HEADER + "\u0661\u0667\u0661\u0665\u0662\u0661\u0662\u0668\u0660\u0660\u0660\u0660\u0660,100,102,98,101,10\n", "line 2: time '١٧١٥٢١٢٨٠٠٠٠٠' is neither ISO-8601 nor epoch milliseconds"),
+        (
+            HEADER + GOOD + '1715213700000,100,102,98,101,"' + "9\n" * 70_000 + '"\n',
+            "line 65539: field larger than field limit (131072)",
+        ),
+        (
+            "\u0661\u0667\u0661\u0665\u0662\u0661\u0662\u0668\u0660\u0660\u0660\u0660\u0660,100,102,98,101,10\n",
+            "line 1: missing column(s) time",
+        ),
+        (
+            HEADER + "\u0661\u0667\u0661\u0665\u0662\u0661\u0662\u0668\u0660\u0660\u0660\u0660\u0660,100,102,98,101,10\n",
+            "line 2: time '١٧١٥٢١٢٨٠٠٠٠٠' is neither ISO-8601 nor epoch milliseconds",
+        ),
         (HEADER + "1715212800000,\u0661\u0660\u0660,102,98,101,10\n", "line 2: open '١٠٠' is not a number"),
         (HEADER + "1715212800000,1_00,102,98,101,10\n", "line 2: open '1_00' is not a number"),
         (HEADER + "1715212800000,100.0,1e300,98.0,101.0,10\n", "line 2: high 1e+300 is over 1,000 times its own close (101)"),
-        (HEADER + candles(60) + f"{T0 + 60 * STEP},100,150000,98,101,10\n", "line 62: high 150000 is over 1,000 times the median close of its last 50 rows (101)"),
+        (
+            HEADER + candles(60) + f"{T0 + 60 * STEP},100,150000,98,101,10\n",
+            "line 62: high 150000 is over 1,000 times the median close of its last 50 rows (101)",
+        ),
         (HEADER + "1715212800000,2e13,2e13,2e13,2e13,10\n", "line 2 (2024-05-09T00:00:00+00:00): high 2e+13 is above 1e+12"),
         (HEADER + "1715212800000,100,102,98,101,1e30\n", "volume 1e+30 is above 1e+18"),
         ("time,open,high,low,close,volume,open\n", "line 1: column(s) open appear more than once"),
@@ -107,7 +130,9 @@ def test_a_bad_line_after_several_written_batches_rolls_them_all_back(btc):
 
 def test_times_must_keep_increasing_across_batches(btc):
     data = (HEADER + candles(3) + candles(1)).encode()  # line 5 repeats line 2's time, in the next batch
-    with pytest.raises(IngestError, match=r"line 5 \(2024-05-09T00:00:00\+00:00\): time is not after the previous row \(2024-05-09T00:30:00"):
+    with pytest.raises(
+        IngestError, match=r"line 5 \(2024-05-09T00:00:00\+00:00\): time is not after the previous row \(2024-05-09T00:30:00"
+    ):
         import_series_csv(btc, "candles", "15m", io.BytesIO(data), batch_rows=3)
 
 

@@ -28,7 +28,9 @@ def candle(index, **changes):
 
 
 def stored(market):
-    return list(Candle.objects.filter(market=market).order_by("time").values_list("time", "open", "high", "low", "close", "volume"))
+    return list(
+        Candle.objects.filter(market=market).order_by("time").values_list("time", "open", "high", "low", "close", "volume")
+    )
 
 
 def test_ingesting_twice_changes_nothing(market):

@@ -36,9 +36,15 @@ def test_admin_lists_enables_adds_a_market_and_refreshes(dummy_plugin_installed,
     exchange = Exchange.objects.get(plugin="dummy")
     assert exchange.enabled
 
-    response = client.post(reverse("admin:markets_market_add"), {
-        "exchange": exchange.pk, "symbol": "DUMMYUSDT", "intervals": ["1h", "15m"], "active": "on",
-    })
+    response = client.post(
+        reverse("admin:markets_market_add"),
+        {
+            "exchange": exchange.pk,
+            "symbol": "DUMMYUSDT",
+            "intervals": ["1h", "15m"],
+            "active": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     market = Market.objects.get(symbol="DUMMYUSDT")
     assert (market.intervals, market.base, market.tick_size) == (["15m", "1h"], "DUMMY", 0.01)
@@ -59,9 +65,13 @@ def test_admin_refuses_an_unknown_symbol_and_unsupported_interval(dummy_plugin_i
 
 def test_admin_refuses_unknown_plugin_settings(dummy_plugin_installed, admin_user, client):
     client.force_login(admin_user)
-    response = client.post(reverse("admin:markets_exchange_add"), {"plugin": "dummy", "enabled": "on", "settings": '{"colour": "red"}'})
+    response = client.post(
+        reverse("admin:markets_exchange_add"), {"plugin": "dummy", "enabled": "on", "settings": '{"colour": "red"}'}
+    )
     assert response.status_code == 200 and b"unknown setting(s) colour" in response.content
-    response = client.post(reverse("admin:markets_exchange_add"), {"plugin": "tests.dummy_exchange:DummyExchange", "settings": "{}"})
+    response = client.post(
+        reverse("admin:markets_exchange_add"), {"plugin": "tests.dummy_exchange:DummyExchange", "settings": "{}"}
+    )
     assert b"Select a valid choice" in response.content
     assert not Exchange.objects.exists()
 

@@ -34,8 +34,11 @@ def test_sample_refresh_loads_the_recorded_rows_and_is_idempotent(btc):
     # Binance's 12 BTCUSDT brackets, the second with its maintenance amount (cum) of 50.
     assert len(btc.margin_tiers) == 12
     assert btc.margin_tiers[1] == {
-        "notional_floor": 50000.0, "notional_cap": 600000.0, "maintenance_margin_rate": 0.005,
-        "max_leverage": 100.0, "maintenance_amount": 50.0,
+        "notional_floor": 50000.0,
+        "notional_cap": 600000.0,
+        "maintenance_margin_rate": 0.005,
+        "max_leverage": 100.0,
+        "maintenance_amount": 50.0,
     }
     again = market_refresh(btc.pk)
     assert again.totals.created == 0 and again.totals.updated == 0

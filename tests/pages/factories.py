@@ -24,8 +24,16 @@ START = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def synthetic_arrays(
-    *, steps: int = 672, bins: int = 400, step_ms: int = 900_000, price: float = 60_000.0, seed: int = 1,
-    start: datetime = START, layer_market_ids: tuple[int, ...] = (), by_bucket: bool = False, ohlc: bool = True,
+    *,
+    steps: int = 672,
+    bins: int = 400,
+    step_ms: int = 900_000,
+    price: float = 60_000.0,
+    seed: int = 1,
+    start: datetime = START,
+    layer_market_ids: tuple[int, ...] = (),
+    by_bucket: bool = False,
+    ohlc: bool = True,
 ) -> dict[str, np.ndarray]:
     """Arrays for ``pack_arrays``, plus per-layer grids when ``layer_market_ids`` is given.
 
@@ -77,7 +85,7 @@ def _simulate(steps: int, bins: int, step_ms: int, price: float, seed: int, star
         added = oi[t] - oi[t - 1]
         for b, (lev, weight) in enumerate(zip(LEVERAGE, WEIGHTS)):
             for side, level in (("long", entry[t] * (1 - 1 / lev) / 0.996), ("short", entry[t] * (1 + 1 / lev) / 1.004)):
-                later = low[t + 1:] <= level if side == "long" else high[t + 1:] >= level
+                later = low[t + 1 :] <= level if side == "long" else high[t + 1 :] >= level
                 end = t + 1 + int(np.argmax(later)) if later.any() else steps
                 usd = added * 0.5 * weight * level
                 row = int(np.searchsorted(edges, level, side="right") - 1)
@@ -129,30 +137,70 @@ def sample_analysis(arrays: dict[str, np.ndarray], interval: str = "15m") -> dic
         "close": close,
         "interval": interval,
         "oi": {"now": float(arrays["open_interest"][-1]), "trend": "rising", "change_pct": 2.4, "hours": 4},
-        "thresholds": {"band_factor": 3.0, "lookback_hours": 4.0, "brightening_pct": 10.0, "oi_trend_pct": 1.0,
-                       "spike_hours": 1.0, "band_threshold_usd": 2.5e5},
+        "thresholds": {
+            "band_factor": 3.0,
+            "lookback_hours": 4.0,
+            "brightening_pct": 10.0,
+            "oi_trend_pct": 1.0,
+            "spike_hours": 1.0,
+            "band_threshold_usd": 2.5e5,
+        },
         "bands": [
-            {"side": "above", "low": float(edges[205]), "high": float(edges[207]), "price": float(edges[206]),
-             "usd": 3.1e6, "distance_pct": 2.66, "trend": "brightening", "change_pct": 14.2, "oi_trend": "rising",
-             "verdict": "strong build-up", "persistence_hours": 6.5, "since": as_of, "spike": False},
-            {"side": "below", "low": float(edges[190]), "high": float(edges[191]), "price": float(edges[190]),
-             "usd": 1.2e6, "distance_pct": -4.1, "trend": "steady", "change_pct": 3.0, "oi_trend": "flat",
-             "verdict": "build-up, not accelerating", "persistence_hours": 0.5, "since": as_of, "spike": True},
+            {
+                "side": "above",
+                "low": float(edges[205]),
+                "high": float(edges[207]),
+                "price": float(edges[206]),
+                "usd": 3.1e6,
+                "distance_pct": 2.66,
+                "trend": "brightening",
+                "change_pct": 14.2,
+                "oi_trend": "rising",
+                "verdict": "strong build-up",
+                "persistence_hours": 6.5,
+                "since": as_of,
+                "spike": False,
+            },
+            {
+                "side": "below",
+                "low": float(edges[190]),
+                "high": float(edges[191]),
+                "price": float(edges[190]),
+                "usd": 1.2e6,
+                "distance_pct": -4.1,
+                "trend": "steady",
+                "change_pct": 3.0,
+                "oi_trend": "flat",
+                "verdict": "build-up, not accelerating",
+                "persistence_hours": 0.5,
+                "since": as_of,
+                "spike": True,
+            },
         ],
-        "squeeze": {"down": {"1": 2.0e5, "2": 9.0e5, "5": 4.2e6, "10": 1.1e7},
-                    "up": {"1": 1.0e5, "2": 6.0e5, "5": 5.5e6, "10": 1.4e7}, "heavier": "short"},
+        "squeeze": {
+            "down": {"1": 2.0e5, "2": 9.0e5, "5": 4.2e6, "10": 1.1e7},
+            "up": {"1": 1.0e5, "2": 6.0e5, "5": 5.5e6, "10": 1.4e7},
+            "heavier": "short",
+        },
     }
 
 
-def make_snapshot(*, market=None, coin: str = "", interval: str = "15m", method: str = "fixed", arrays=None, **kwargs) -> GridSnapshot:
+def make_snapshot(
+    *, market=None, coin: str = "", interval: str = "15m", method: str = "fixed", arrays=None, **kwargs
+) -> GridSnapshot:
     arrays = arrays if arrays is not None else synthetic_arrays(**kwargs)
     times = arrays["times"]
     return GridSnapshot.objects.create(
-        market=market, coin=coin, interval=interval, long_share_method=method,
-        computed_at=timezone.now(), input_digest=f"test-{method}-{interval}-{len(times)}",
+        market=market,
+        coin=coin,
+        interval=interval,
+        long_share_method=method,
+        computed_at=timezone.now(),
+        input_digest=f"test-{method}-{interval}-{len(times)}",
         start=datetime.fromtimestamp(int(times[0]) / 1000, tz=UTC),
         end=datetime.fromtimestamp(int(times[-1]) / 1000, tz=UTC),
-        steps=len(times), bins=len(arrays["bin_edges"]) - 1,
+        steps=len(times),
+        bins=len(arrays["bin_edges"]) - 1,
         params={"leverage": list(LEVERAGE), "weights": list(WEIGHTS), "mmr": 0.004, "long_share_method": method},
         analysis=sample_analysis(arrays, interval),
         arrays=pack_with_extras(arrays),

@@ -14,8 +14,8 @@ def decode_png(data: bytes) -> np.ndarray:
         raise ValueError("not a PNG")
     pos, idat, header = 8, b"", None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", chunk)
         elif kind == b"IDAT":
@@ -68,7 +68,7 @@ def colours_present(pixels: np.ndarray, palette: list[str], *, tolerance: int = 
     rgb = pixels[..., :3].reshape(-1, 3).astype(np.int32)
     found = []
     for colour in palette:
-        target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
         if int((np.abs(rgb - target).max(axis=1) <= tolerance).sum()) >= minimum:
             found.append(colour)
     return found

@@ -25,8 +25,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SCREENSHOT_DIR = Path(os.environ.get("LIQSITE_SCREENSHOT_DIR", "/tmp"))
 
@@ -77,7 +82,8 @@ def wait_until_painted(page, selector: str = "[data-heatmap][data-rendered]") ->
             window.__liqsiteLastPaint = now;
             return same;
         }""",
-        polling=400, timeout=20_000,
+        polling=400,
+        timeout=20_000,
     )
 
 
@@ -95,13 +101,17 @@ def test_heatmap_page_draws_and_swaps_with_htmx(live_server, grids, browser):
     page.screenshot(path=str(SCREENSHOT_DIR / "liqsite-heatmap-test.png"))
     colours = scale_colours_on_screen(page)
     assert len(colours) >= 3, f"the heatmap shows too few scale colours: {colours}"
-    columns = page.evaluate("() => echarts.getInstanceByDom(document.querySelector('[data-heatmap]')).getOption().xAxis[0].data.length")
+    columns = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('[data-heatmap]')).getOption().xAxis[0].data.length"
+    )
     assert columns == 672
 
     page.click('[data-control="range"] a:text-is("1d")')
     page.wait_for_url(re.compile(r"range=1d"))
     wait_until_painted(page, '[data-heatmap][data-columns="96"][data-rendered]')
-    columns = page.evaluate("() => echarts.getInstanceByDom(document.querySelector('[data-heatmap]')).getOption().xAxis[0].data.length")
+    columns = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('[data-heatmap]')).getOption().xAxis[0].data.length"
+    )
     assert columns == 96
     assert "range=1d" in page.url and "interval=15m" in page.url
     assert page.locator('[data-control="range"] a.active').inner_text() == "1d"
@@ -129,10 +139,26 @@ def test_market_picker_fits_searches_and_sorts(live_server, browser, db, width):
     from tests.pages.test_market_picker import add_market
 
     sample, okx = Exchange.objects.create(plugin="sample"), Exchange.objects.create(plugin="okx")
-    add_market(sample, "BTCUSDT", "BTC", close=60_000, day_before=57_000, oi=2e4, bands=[("above", 61_000, 61_200, 9e6), ("below", 58_000, 58_200, 4e6)])
+    add_market(
+        sample,
+        "BTCUSDT",
+        "BTC",
+        close=60_000,
+        day_before=57_000,
+        oi=2e4,
+        bands=[("above", 61_000, 61_200, 9e6), ("below", 58_000, 58_200, 4e6)],
+    )
     add_market(okx, "SOL-USDT-SWAP", "SOL", close=140, day_before=150, oi=1e6, bands=[("below", 130, 131, 2e6)])
     for number in range(12):
-        add_market(okx, f"ALT{number}-USDT-SWAP", f"ALT{number}", close=10 + number, day_before=10, oi=1e5, bands=[("above", 30, 31, 1e6)])
+        add_market(
+            okx,
+            f"ALT{number}-USDT-SWAP",
+            f"ALT{number}",
+            close=10 + number,
+            day_before=10,
+            oi=1e5,
+            bands=[("above", 30, 31, 1e6)],
+        )
     page = browser.new_page(viewport={"width": width, "height": 844 if width < 500 else 900})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -181,7 +207,10 @@ def test_share_preview_image_loads_from_the_address_the_page_names(live_server, 
     assert errors == []
     image_url = page.get_attribute('meta[property="og:image"]', "content")
     assert image_url == f"{live_server.url}/s/{link.token}/preview.png"
-    size = (page.get_attribute('meta[property="og:image:width"]', "content"), page.get_attribute('meta[property="og:image:height"]', "content"))
+    size = (
+        page.get_attribute('meta[property="og:image:width"]', "content"),
+        page.get_attribute('meta[property="og:image:height"]', "content"),
+    )
     response = page.goto(image_url)
     assert response.status == 200 and response.headers["content-type"] == "image/png"
     assert page.evaluate("[document.images[0].naturalWidth, document.images[0].naturalHeight]") == [int(size[0]), int(size[1])]

@@ -64,8 +64,10 @@ def new_page(browser, width=1440, height=900):  # noqa: F811
 def map_box(page) -> dict:
     """The heatmap grid's box on the page."""
     box = page.locator("[data-heatmap]").bounding_box()
-    rect = page.evaluate(f"() => {{ const r = {INSTANCE}.getModel().getComponent('grid', 0).coordinateSystem.getRect();"
-                         " return {x: r.x, y: r.y, width: r.width, height: r.height}; }")
+    rect = page.evaluate(
+        f"() => {{ const r = {INSTANCE}.getModel().getComponent('grid', 0).coordinateSystem.getRect();"
+        " return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
+    )
     return {"x": box["x"] + rect["x"], "y": box["y"] + rect["y"], "width": rect["width"], "height": rect["height"]}
 
 
@@ -73,7 +75,8 @@ def swap_to(page, group: str, label: str, url_part: str) -> None:
     page.click(f'[data-control="{group}"] a:text-is("{label}")')
     page.wait_for_url(re.compile(re.escape(url_part)))
     page.wait_for_function(
-        f"() => {{ const el = {CHART}; return el && el.hasAttribute('data-painted') && el.__liqsite; }}", timeout=20_000,
+        f"() => {{ const el = {CHART}; return el && el.hasAttribute('data-painted') && el.__liqsite; }}",
+        timeout=20_000,
     )
 
 
@@ -129,10 +132,15 @@ def test_open_page_appends_a_new_grid_without_reload_or_jump(live_server, grids,
     # Eight more 15m steps are stored (same start, longer grid).
     arrays = synthetic_arrays(steps=908, layer_market_ids=(snapshot.market_id,), by_bucket=True)
     GridSnapshot.objects.filter(pk=snapshot.pk).update(
-        arrays=pack_with_extras(arrays), computed_at=timezone.now(), input_digest="live-test", steps=908,
+        arrays=pack_with_extras(arrays),
+        computed_at=timezone.now(),
+        input_digest="live-test",
+        steps=908,
     )
     page.evaluate("() => window.liqsiteLive.check()")
-    page.wait_for_function(f"() => {CHART}.__liqsite.meta.times.length && {CHART}.__liqsite.meta.times.at(-1) > {times_before[-1]}")
+    page.wait_for_function(
+        f"() => {CHART}.__liqsite.meta.times.length && {CHART}.__liqsite.meta.times.at(-1) > {times_before[-1]}"
+    )
     times_after = page.evaluate(f"() => {CHART}.__liqsite.meta.times")
     assert times_after[-1] == times_before[-1] + 8 * 900_000
     assert page.evaluate("() => window.__sameDocument") is True  # no reload
@@ -156,9 +164,11 @@ def test_price_line_crosshair_zoom_and_reset(live_server, grids, browser):  # no
     assert tag, f"no price tag {label} for the last close {last}"
     assert tag[0]["x"] + tag[0]["width"] <= box["x"] - chart_box["x"] + 1  # on the price axis, left of the map
     top, bottom = box["y"] - chart_box["y"], box["y"] - chart_box["y"] + box["height"]
-    ticks = sorted(float(t["text"].replace(",", "")) for t in texts
-                   if t["kind"] == "yAxis" and re.fullmatch(r"[\d,.]+", t["text"]) and top - 8 <= t["y"] <= bottom
-                   and t["text"] != label)
+    ticks = sorted(
+        float(t["text"].replace(",", ""))
+        for t in texts
+        if t["kind"] == "yAxis" and re.fullmatch(r"[\d,.]+", t["text"]) and top - 8 <= t["y"] <= bottom and t["text"] != label
+    )
     # Round prices: evenly spaced by 1, 2 or 5 × a power of ten, each a multiple of the spacing.
     assert len(ticks) >= 4, ticks
     step = ticks[1] - ticks[0]
@@ -171,11 +181,19 @@ def test_price_line_crosshair_zoom_and_reset(live_server, grids, browser):  # no
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
     expected = page.evaluate(f"() => {INSTANCE}.convertFromPixel({{yAxisIndex: 0}}, {y - chart_box['y']})")
-    pointer = [t for t in page.evaluate(TEXTS_JS) if t["kind"] == "axisPointer" or t["text"].replace(",", "").replace(".", "").isdigit()]
+    pointer = [
+        t for t in page.evaluate(TEXTS_JS) if t["kind"] == "axisPointer" or t["text"].replace(",", "").replace(".", "").isdigit()
+    ]
     values = [float(t["text"].replace(",", "")) for t in pointer if re.fullmatch(r"[\d,]+(\.\d+)?", t["text"])]
-    assert any(abs(v - expected) <= max(0.01 * expected, 1e-9) and v != float(label.replace(",", "")) for v in values), (expected, values)
-    assert page.locator("[data-heatmap] div").filter(has_text="pending liquidations").count() + \
-        page.locator("[data-heatmap] div").filter(has_text="no pending").count() >= 1  # the cell's tooltip
+    assert any(abs(v - expected) <= max(0.01 * expected, 1e-9) and v != float(label.replace(",", "")) for v in values), (
+        expected,
+        values,
+    )
+    assert (
+        page.locator("[data-heatmap] div").filter(has_text="pending liquidations").count()
+        + page.locator("[data-heatmap] div").filter(has_text="no pending").count()
+        >= 1
+    )  # the cell's tooltip
 
     # Zoom the price axis, then reset.
     full = page.evaluate(f"() => {INSTANCE}.getModel().getComponent('yAxis', 0).axis.scale.getExtent()")
@@ -230,8 +248,12 @@ def test_keyboard_focus_stays_on_the_control_after_a_swap(live_server, grids, br
 
 
 def overlaps(a: dict, b: dict, slack: float = 1.0) -> bool:
-    return (a["x"] + slack < b["x"] + b["width"] and b["x"] + slack < a["x"] + a["width"]
-            and a["y"] + slack < b["y"] + b["height"] and b["y"] + slack < a["y"] + a["height"])
+    return (
+        a["x"] + slack < b["x"] + b["width"]
+        and b["x"] + slack < a["x"] + a["width"]
+        and a["y"] + slack < b["y"] + b["height"]
+        and b["y"] + slack < a["y"] + a["height"]
+    )
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1440, 900)])

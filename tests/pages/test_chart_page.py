@@ -123,10 +123,15 @@ def test_range_notice_when_the_data_is_shorter_than_the_range(client, grids):
 
 
 def test_model_parameters_read_as_words_not_python(client, grids):
-    GridSnapshot.objects.filter(pk=grids["15m"].pk).update(params={
-        "formula": {"contract": "linear", "maintenance_basis": "liquidation"}, "mmr": None,
-        "leverage": [5.0, 10.0], "half_life_steps": None, "default_long_share": 0.5,
-    })
+    GridSnapshot.objects.filter(pk=grids["15m"].pk).update(
+        params={
+            "formula": {"contract": "linear", "maintenance_basis": "liquidation"},
+            "mmr": None,
+            "leverage": [5.0, 10.0],
+            "half_life_steps": None,
+            "default_long_share": 0.5,
+        }
+    )
     html = client.get(page_url(grids["15m"].market, interval="15m", method="fixed")).content.decode()
     params = html.split("Model parameters of this grid")[1].split("</details>")[0]
     assert "contract: linear, maintenance basis: liquidation" in params

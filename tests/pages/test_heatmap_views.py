@@ -186,8 +186,16 @@ def test_closes_only_snapshot_reads_candles_from_the_table(client, market):
     from datetime import UTC, datetime
 
     Candle.objects.bulk_create(
-        Candle(market=market, interval="15m", time=datetime.fromtimestamp(int(t) / 1000, tz=UTC),
-               open=c, high=c * 1.001, low=c * 0.999, close=c, volume=1.0)
+        Candle(
+            market=market,
+            interval="15m",
+            time=datetime.fromtimestamp(int(t) / 1000, tz=UTC),
+            open=c,
+            high=c * 1.001,
+            low=c * 0.999,
+            close=c,
+            volume=1.0,
+        )
         for t, c in zip(arrays["times"], arrays["close"])
     )
     from django.core.cache import cache
@@ -204,12 +212,17 @@ def test_measured_liquidations_replace_the_estimate_where_covered(client, grids)
     market = snapshot.market
     end = snapshot.end + timedelta(minutes=15)
     LiquidationCoverage.objects.create(
-        exchange=market.exchange, stream="!forceOrder@arr", connected_at=end - timedelta(hours=6),
-        last_message_at=end, disconnected_at=None,
+        exchange=market.exchange,
+        stream="!forceOrder@arr",
+        connected_at=end - timedelta(hours=6),
+        last_message_at=end,
+        disconnected_at=None,
     )
     Liquidation.objects.create(market=market, time=end - timedelta(hours=1), side="long", price=1, quantity=1, usd=123456)
     Liquidation.objects.create(market=market, time=end - timedelta(hours=2), side="short", price=1, quantity=2, usd=65432)
-    Liquidation.objects.create(market=market, time=end - timedelta(days=3), side="short", price=1, quantity=3, usd=99999)  # not covered
+    Liquidation.objects.create(
+        market=market, time=end - timedelta(days=3), side="short", price=1, quantity=3, usd=99999
+    )  # not covered
     response = client.get(page_url(market, range="1d"))
     series = {s["name"]: s for s in chart_payload(response)["option"]["series"]}
     measured_long = [v for v in series["Longs liquidated (measured)"]["data"] if v != "-"]
@@ -241,7 +254,9 @@ def test_binance_pages_say_its_liquidation_feed_is_a_lower_bound(client, grids):
     from plugins.binance.parse import FORCE_ORDER_NOTICE
 
     market = grids["15m"].market
-    assert FORCE_ORDER_NOTICE not in client.get(f"/markets/{market.pk}/heatmap/").content.decode()  # the sample feed has no caveat
+    assert (
+        FORCE_ORDER_NOTICE not in client.get(f"/markets/{market.pk}/heatmap/").content.decode()
+    )  # the sample feed has no caveat
     Exchange.objects.filter(pk=market.exchange_id).update(plugin="binance")
     page = client.get(f"/markets/{market.pk}/heatmap/").content.decode()
     assert "at most one liquidation per symbol per second" in page

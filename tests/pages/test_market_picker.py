@@ -20,10 +20,17 @@ def add_market(exchange, symbol, base, *, close, day_before, oi=1e6, bands=(), i
     market = Market.objects.create(exchange=exchange, symbol=symbol, base=base, quote="USDT", intervals=[interval])
     now = T0 + timedelta(days=2)
     for time, value in ((now - timedelta(hours=24), day_before), (now - timedelta(minutes=15), close), (now, close)):
-        Candle.objects.create(market=market, interval=interval, time=time, open=value, high=value, low=value, close=value, volume=1)
-    store_grid(market=market, interval=interval, close=close, as_of=now, bands=[
-        band(side=side, low=low, high=high, usd=usd, close=close, since=T0) for side, low, high, usd in bands
-    ], oi={"now": oi, "trend": "rising", "change_pct": 3.2, "hours": 4})
+        Candle.objects.create(
+            market=market, interval=interval, time=time, open=value, high=value, low=value, close=value, volume=1
+        )
+    store_grid(
+        market=market,
+        interval=interval,
+        close=close,
+        as_of=now,
+        bands=[band(side=side, low=low, high=high, usd=usd, close=close, since=T0) for side, low, high, usd in bands],
+        oi={"now": oi, "trend": "rising", "change_pct": 3.2, "hours": 4},
+    )
     return market
 
 
@@ -31,9 +38,19 @@ def add_market(exchange, symbol, base, *, close, day_before, oi=1e6, bands=(), i
 def markets(db):
     sample = Exchange.objects.create(plugin="sample")
     return {
-        "BTC": add_market(sample, "BTCUSDT", "BTC", close=60_000, day_before=57_000, oi=2e4, bands=[
-            ("above", 61_000, 61_200, 9e6), ("above", 63_000, 63_200, 5e7), ("below", 58_000, 58_200, 4e6),
-        ]),
+        "BTC": add_market(
+            sample,
+            "BTCUSDT",
+            "BTC",
+            close=60_000,
+            day_before=57_000,
+            oi=2e4,
+            bands=[
+                ("above", 61_000, 61_200, 9e6),
+                ("above", 63_000, 63_200, 5e7),
+                ("below", 58_000, 58_200, 4e6),
+            ],
+        ),
         "SOL": add_market(sample, "SOLUSDT", "SOL", close=140, day_before=150, oi=1e6, bands=[("below", 130, 131, 2e6)]),
     }
 
@@ -98,7 +115,9 @@ def test_a_fixed_number_of_queries_whatever_the_number_of_markets(client, market
 
 
 def test_a_market_without_candles_or_grid_says_so(client, db):
-    market = Market.objects.create(exchange=Exchange.objects.create(plugin="sample"), symbol="ETHUSDT", base="ETH", intervals=["15m"])
+    market = Market.objects.create(
+        exchange=Exchange.objects.create(plugin="sample"), symbol="ETHUSDT", base="ETH", intervals=["15m"]
+    )
     row = cells(client.get(reverse("heatmaps:market_list")).content.decode(), market)
     assert "no candles" in row and "not computed" in row
 
@@ -110,13 +129,16 @@ def test_a_gap_before_the_newest_candle_gives_no_24h_change(client, db):
     assert "60,000.0" in row and "%" not in row.split("60,000.0")[1].split("$")[0]
 
 
-@pytest.mark.parametrize(("change", "status"), [
-    ({}, None),
-    ({"exchange_enabled": False}, "exchange disabled"),
-    ({"active": False}, "inactive"),
-    ({"last_error": "symbol delisted", "active": False}, "stopped"),
-    ({"last_error": "HTTP 502", "active": True}, "error"),
-])
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({}, None),
+        ({"exchange_enabled": False}, "exchange disabled"),
+        ({"active": False}, "inactive"),
+        ({"last_error": "symbol delisted", "active": False}, "stopped"),
+        ({"last_error": "HTTP 502", "active": True}, "error"),
+    ],
+)
 def test_a_market_whose_data_is_not_kept_up_to_date_never_reads_ok(client, markets, change, status):
     """A disabled exchange used to show "ok" on "/": the picker and the status page say what is wrong."""
     market = markets["BTC"]

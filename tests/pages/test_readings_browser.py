@@ -27,13 +27,21 @@ def test_heatmap_page_states_each_reading_with_its_hit_rate(live_server, grids, 
     a = snapshot.load_arrays()
     readings = read_map(a["long_grid"], a["short_grid"], a["bin_edges"], a["close"], a["times"])
     GridSnapshot.objects.filter(pk=snapshot.pk).update(
-        analysis=snapshot.analysis | {"readings": readings_to_json(readings, a["times"])})
+        analysis=snapshot.analysis | {"readings": readings_to_json(readings, a["times"])}
+    )
     # Its record: a real readings backtest (the OKX SOL recording, 400 hours).
     inp = sol_hourly(400)
     results = run_readings_backtest(ReadingsInput(inp.steps, inp.step_ms, inp.split_time)) | {"interval": "1h"}
     stamp = datetime(2026, 6, 1, tzinfo=UTC)
-    ReadingsReport.objects.create(market=market, interval="1h", computed_at=timezone.now(), period_start=stamp,
-                                  period_end=stamp, split_at=stamp, results=results)
+    ReadingsReport.objects.create(
+        market=market,
+        interval="1h",
+        computed_at=timezone.now(),
+        period_start=stamp,
+        period_end=stamp,
+        split_at=stamp,
+        results=results,
+    )
 
     page, errors = open_page(browser, live_server.url + reverse("heatmaps:market_heatmap", args=[market.pk]))
     items = page.locator(".hm-readings li.reading")

@@ -12,13 +12,16 @@ from django.core.management import call_command
 from heatmaps.management.commands.run_local import site_url_for
 
 
-@pytest.mark.parametrize(("addrport", "url"), [
-    ("127.0.0.1:8000", "http://127.0.0.1:8000"),
-    ("8001", "http://127.0.0.1:8001"),
-    ("0.0.0.0:8123", "http://127.0.0.1:8123"),
-    ("localhost:9000", "http://localhost:9000"),
-    ("[::1]:8002", "http://[::1]:8002"),
-])
+@pytest.mark.parametrize(
+    ("addrport", "url"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("8001", "http://127.0.0.1:8001"),
+        ("0.0.0.0:8123", "http://127.0.0.1:8123"),
+        ("localhost:9000", "http://localhost:9000"),
+        ("[::1]:8002", "http://[::1]:8002"),
+    ],
+)
 def test_the_site_url_is_the_address_served(addrport, url):
     assert site_url_for(addrport) == url
 
@@ -31,7 +34,9 @@ def _run(monkeypatch, addrport):
         mock.patch("heatmaps.management.commands.run_local.call_command") as runserver,
         mock.patch("heatmaps.management.commands.run_local.subprocess.Popen") as popen,
     ):
-        popen.side_effect = lambda *args, **kwargs: seen.setdefault("worker_site_url", os.environ.get("SITE_URL")) and mock.Mock(pid=1)
+        popen.side_effect = lambda *args, **kwargs: (
+            seen.setdefault("worker_site_url", os.environ.get("SITE_URL")) and mock.Mock(pid=1)
+        )
         call_command("run_local", addrport)
     assert runserver.call_args.args[:2] == ("runserver", addrport)
     return seen["worker_site_url"]

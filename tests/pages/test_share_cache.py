@@ -21,7 +21,9 @@ def recompute(snapshot: GridSnapshot, *, seed: int) -> None:
     """Store new grids for the snapshot's target the way the compute task replaces one."""
     arrays = synthetic_arrays(steps=900, seed=seed, layer_market_ids=(snapshot.market_id,), by_bucket=True)
     GridSnapshot.objects.filter(pk=snapshot.pk).update(
-        arrays=pack_with_extras(arrays), input_digest=f"recomputed-{seed}", computed_at=timezone.now() + timedelta(seconds=1),
+        arrays=pack_with_extras(arrays),
+        input_digest=f"recomputed-{seed}",
+        computed_at=timezone.now() + timedelta(seconds=1),
     )
 
 

@@ -23,7 +23,9 @@ def preview_url(link) -> str:
 
 @pytest.fixture
 def live(grids, trader):
-    return create_share_link(owner=trader, target=market_target(grids["15m"].market_id), query=ViewQuery(range="3d"), frozen=False)
+    return create_share_link(
+        owner=trader, target=market_target(grids["15m"].market_id), query=ViewQuery(range="3d"), frozen=False
+    )
 
 
 @pytest.fixture

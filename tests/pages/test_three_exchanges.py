@@ -95,7 +95,9 @@ def test_a_newcomer_sees_btc_on_three_exchanges_the_filter_changes_the_map_and_a
     page.click("[data-control=exchanges] a:has-text('Bybit (sample)')")
     page.wait_for_url(re.compile(r"exchanges=sample_bybit"))
     page.wait_for_selector("[data-heatmap][data-rendered]")
-    assert json.loads(page.evaluate("() => document.querySelector('.hm-data').textContent"))["meta"]["byExchange"]["labels"] == ["Bybit (sample)"]
+    assert json.loads(page.evaluate("() => document.querySelector('.hm-data').textContent"))["meta"]["byExchange"]["labels"] == [
+        "Bybit (sample)"
+    ]
     page.click("[data-control=exchanges] a:has-text('Binance (sample)')")
     page.wait_for_url(re.compile(r"exchanges=sample_binance%2Csample_bybit|exchanges=sample_binance,sample_bybit"))
     page.wait_for_selector("[data-heatmap][data-rendered]")

@@ -34,10 +34,12 @@ def replay(monkeypatch):
     ``replay(routes, now=...)`` returns the ``ReplayTransport``; every plugin
     built without a transport from then on (e.g. by ``refresh_market``) uses it.
     """
+
     def install(routes, *, now):
         transport = ReplayTransport(routes)
         monkeypatch.setattr(exchange_http, "transport_factory", lambda: transport)
         monkeypatch.setattr(exchange_http, "sleep", lambda seconds: None)
         fake_clock(monkeypatch, lambda: now)
         return transport
+
     return install

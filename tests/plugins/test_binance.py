@@ -60,11 +60,15 @@ class TestBinanceContract(PluginContractTests):
             now=datetime(2020, 3, 2, 6, 0, tzinfo=UTC),
         ),
         "long_short_ratios": Expected(
-            2, LongShortPoint(utc(1583139600000), 0.6622), LongShortPoint(utc(1583139900000), 0.6617),
+            2,
+            LongShortPoint(utc(1583139600000), 0.6622),
+            LongShortPoint(utc(1583139900000), 0.6617),
             now=datetime(2020, 3, 2, 9, 10, tzinfo=UTC),
         ),
         "funding_rates": Expected(
-            2, FundingRatePoint(utc(1570608000000), -0.0375), FundingRatePoint(utc(1570636800000), 0.0001),
+            2,
+            FundingRatePoint(utc(1570608000000), -0.0375),
+            FundingRatePoint(utc(1570636800000), 0.0001),
             now=datetime(2019, 10, 9, 17, 0, tzinfo=UTC),
         ),
     }
@@ -72,8 +76,14 @@ class TestBinanceContract(PluginContractTests):
     error_response = recorded(fixture_path("binance", "error-invalid-symbol.real-ccxt-issue.json"), status=400)
     malformed_candles = {
         "missing field": (klines_variant(lambda rows: rows[1].__delitem__(slice(5, None))), "(field [1])"),
-        "string for a number": (klines_variant(lambda rows: rows[0].__setitem__(1, "n/a")), "expected a number, got 'n/a' (field [0].open)"),
-        "NaN": (klines_variant(lambda rows: rows[2].__setitem__(4, "NaN")), "expected a finite number, got 'NaN' (field [2].close)"),
+        "string for a number": (
+            klines_variant(lambda rows: rows[0].__setitem__(1, "n/a")),
+            "expected a number, got 'n/a' (field [0].open)",
+        ),
+        "NaN": (
+            klines_variant(lambda rows: rows[2].__setitem__(4, "NaN")),
+            "expected a finite number, got 'NaN' (field [2].close)",
+        ),
         "out of order": (klines_variant(lambda rows: rows.reverse()), "times out of order"),
         "wrong envelope": (json_response({"data": KLINES}), "expected a list, got dict"),
         "bad timestamp": (klines_variant(lambda rows: rows[0].__setitem__(0, 1712738460)), "expected a millisecond timestamp"),
@@ -105,8 +115,13 @@ def test_requests_carry_binance_parameters_and_windows(monkeypatch):
         list(plugin.candles("BTCUSDT", "1m", datetime(2024, 4, 10, 8, 41, tzinfo=UTC)))
     (request,) = transport.requests
     assert request.url.host == "fapi.binance.com" and "liqsite" in request.headers["User-Agent"]
-    assert query(request) == {"symbol": "BTCUSDT", "interval": "1m", "startTime": "1712738460000",
-                              "endTime": str(1712738460000 + 1500 * 60_000 - 1), "limit": "1500"}
+    assert query(request) == {
+        "symbol": "BTCUSDT",
+        "interval": "1m",
+        "startTime": "1712738460000",
+        "endTime": str(1712738460000 + 1500 * 60_000 - 1),
+        "limit": "1500",
+    }
 
 
 # CONSTRUCTED, not recorded: the HTTP-200 error envelope exactly as issue 13 quotes it. Its shape is the one
@@ -152,7 +167,12 @@ def test_an_8h_interval_keeps_the_4h_readings_on_8h_boundaries():
 def test_bundled_tiers_feed_a_tier_lookup():
     tiers = BinanceExchange().margin_tiers("BTCUSDT")
     assert len(tiers) == 12
-    assert (tiers[0].notional_floor, tiers[0].notional_cap, tiers[0].maintenance_margin_rate, tiers[0].max_leverage) == (0, 50_000, 0.004, 125)
+    assert (tiers[0].notional_floor, tiers[0].notional_cap, tiers[0].maintenance_margin_rate, tiers[0].max_leverage) == (
+        0,
+        50_000,
+        0.004,
+        125,
+    )
     assert tiers[1].maintenance_amount == 50 and tiers[2].maintenance_amount == 950
     # Continuous maintenance margin across each boundary: the meaning of cum.
     for lower, upper in zip(tiers, tiers[1:]):
@@ -194,7 +214,9 @@ def test_force_order_raw_messages_and_symbol_filter():
 
 def test_a_broken_force_order_message_names_the_field():
     with pytest.raises(ExchangeError, match=r"field o\.S"):
-        parse.force_order('{"e":"forceOrder","E":1,"o":{"s":"BTCUSDT","S":"HOLD","q":"1","p":"1","ap":"1","z":"1","T":1650898329196}}')
+        parse.force_order(
+            '{"e":"forceOrder","E":1,"o":{"s":"BTCUSDT","S":"HOLD","q":"1","p":"1","ap":"1","z":"1","T":1650898329196}}'
+        )
     with pytest.raises(ExchangeError, match="not JSON"):
         parse.force_order("<html>")
 

@@ -53,16 +53,22 @@ class TestBybitContract(PluginContractTests):
             Candle(utc(1706637600000), 43376.1, 43474.1, 43264.8, 43352.8, 1575.305),
         ),
         "open_interest": Expected(
-            1, OpenInterestPoint(utc(1739725200000), 62129.455), OpenInterestPoint(utc(1739725200000), 62129.455),
+            1,
+            OpenInterestPoint(utc(1739725200000), 62129.455),
+            OpenInterestPoint(utc(1739725200000), 62129.455),
             now=datetime(2025, 2, 16, 17, 30, tzinfo=UTC),
         ),
         "long_short_ratios": Expected(
-            2, LongShortPoint(utc(1696258800000), 0.4927), LongShortPoint(utc(1696262400000), 0.49),
+            2,
+            LongShortPoint(utc(1696258800000), 0.4927),
+            LongShortPoint(utc(1696262400000), 0.49),
             now=datetime(2023, 10, 2, 17, 0, tzinfo=UTC),
         ),
         # The docs example is of ETHPERP (Bybit's USDC perpetual); the parser does not care which symbol.
         "funding_rates": Expected(
-            1, FundingRatePoint(utc(1672041600000), 0.0001), FundingRatePoint(utc(1672041600000), 0.0001),
+            1,
+            FundingRatePoint(utc(1672041600000), 0.0001),
+            FundingRatePoint(utc(1672041600000), 0.0001),
             now=datetime(2022, 12, 26, 9, 0, tzinfo=UTC),
         ),
     }
@@ -70,8 +76,14 @@ class TestBybitContract(PluginContractTests):
     error_response = recorded(fixture_path("bybit", "error.real-ccxt-issue.json"))
     malformed_candles = {
         "missing field": (kline_variant(lambda p: p["result"]["list"][1].__delitem__(slice(4, None))), "(field list[1])"),
-        "string for a number": (kline_variant(lambda p: p["result"]["list"][0].__setitem__(2, "high")), "expected a number, got 'high' (field list[0].high)"),
-        "NaN": (kline_variant(lambda p: p["result"]["list"][2].__setitem__(5, "NaN")), "expected a finite number, got 'NaN' (field list[2].volume)"),
+        "string for a number": (
+            kline_variant(lambda p: p["result"]["list"][0].__setitem__(2, "high")),
+            "expected a number, got 'high' (field list[0].high)",
+        ),
+        "NaN": (
+            kline_variant(lambda p: p["result"]["list"][2].__setitem__(5, "NaN")),
+            "expected a finite number, got 'NaN' (field list[2].volume)",
+        ),
         "out of order": (kline_variant(lambda p: p["result"]["list"].reverse()), "times out of order"),
         "wrong envelope": (json_response(KLINE["result"]), "(field retCode)"),
         "missing list": (kline_variant(lambda p: p["result"].pop("list")), "(field result.list)"),
@@ -98,22 +110,32 @@ class TestBybitContract(PluginContractTests):
 
 def test_requests_name_the_category_and_both_ends(monkeypatch):
     fake_clock(monkeypatch, lambda: datetime(2024, 1, 30, 19, 0, tzinfo=UTC))
-    transport = ReplayTransport({"/v5/market/instruments-info": body("instruments-info-linear.docs.json"),
-                                 "/v5/market/kline": body("kline.real-ccxt.json")})
+    transport = ReplayTransport(
+        {
+            "/v5/market/instruments-info": body("instruments-info-linear.docs.json"),
+            "/v5/market/kline": body("kline.real-ccxt.json"),
+        }
+    )
     with BybitExchange(transport=transport) as plugin:
         list(plugin.candles("BTCUSDT", "1h", datetime(2024, 1, 30, 16, 0, tzinfo=UTC)))
     (listing,) = transport.to("/v5/market/instruments-info")
     assert query(listing) == {"category": "linear", "symbol": "BTCUSDT", "limit": "1000"}
     (kline,) = transport.to("/v5/market/kline")
     assert kline.url.host == "api.bybit.com"
-    assert query(kline) == {"category": "linear", "symbol": "BTCUSDT", "interval": "60", "start": "1706630400000",
-                            "end": str(1706630400000 + 1000 * 3_600_000 - 1), "limit": "1000"}
+    assert query(kline) == {
+        "category": "linear",
+        "symbol": "BTCUSDT",
+        "interval": "60",
+        "start": "1706630400000",
+        "end": str(1706630400000 + 1000 * 3_600_000 - 1),
+        "limit": "1000",
+    }
 
 
 def test_inverse_open_interest_is_converted_from_usd_contracts_to_coin():
     reader = ResponseReader("Bybit", "/v5/market/open-interest")
     raw = parse.open_interest(parse.unwrap(fixture_json("bybit", "open-interest.real-ccxt-inverse.json"), reader), reader)
-    (when, contracts), = raw
+    ((when, contracts),) = raw
     assert contracts == 1536179414.0  # USD: BTCUSD contracts are worth 1 USD each
     # The price comes from the candle starting at the reading (here a stand-in price, to show the arithmetic).
     (point,) = parse.open_interest_points(raw, inverse=True, contract_size=1.0, price_at={when: 97_000.0})
@@ -139,15 +161,23 @@ def test_risk_limit_docs_example_becomes_a_tier_in_fractions():
     tiers, cursor = parse.risk_limits(parse.unwrap(fixture_json("bybit", "risk-limit.docs.json"), reader), reader, "BTCUSD")
     # Docs: maintenanceMargin "0.5" and initialMargin "1" with maxLeverage 100 → percent → 0.005.
     (tier,) = tiers
-    assert (tier.notional_floor, tier.notional_cap, tier.maintenance_margin_rate, tier.max_leverage, tier.maintenance_amount) == (0, 150, 0.005, 100, 0)
+    assert (tier.notional_floor, tier.notional_cap, tier.maintenance_margin_rate, tier.max_leverage, tier.maintenance_amount) == (
+        0,
+        150,
+        0.005,
+        100,
+        0,
+    )
     assert cursor == ""
 
 
 def test_margin_tiers_through_the_plugin(monkeypatch):
-    transport = ReplayTransport({
-        "/v5/market/instruments-info": body("instruments-info-linear.docs.json"),
-        "/v5/market/risk-limit": body("risk-limit.docs.json"),
-    })
+    transport = ReplayTransport(
+        {
+            "/v5/market/instruments-info": body("instruments-info-linear.docs.json"),
+            "/v5/market/risk-limit": body("risk-limit.docs.json"),
+        }
+    )
     with BybitExchange(transport=transport) as plugin:
         # The docs example is BTCUSD's; asked for BTCUSDT the plugin keeps only the symbol's rows.
         assert plugin.margin_tiers("BTCUSDT") == ()
@@ -166,7 +196,9 @@ def test_a_busy_retcode_is_retried_then_transient(monkeypatch):
     sleeps = []
     monkeypatch.setattr("liqsite.exchanges.http.sleep", sleeps.append)
     busy = json_response({"retCode": 10006, "retMsg": "Too many visits!", "result": {}, "retExtInfo": {}, "time": 1})
-    transport = ReplayTransport({"/v5/market/instruments-info": body("instruments-info-linear.docs.json"), "/v5/market/kline": busy})
+    transport = ReplayTransport(
+        {"/v5/market/instruments-info": body("instruments-info-linear.docs.json"), "/v5/market/kline": busy}
+    )
     with BybitExchange(transport=transport) as plugin, pytest.raises(ExchangeError) as caught:
         list(plugin.candles("BTCUSDT", "1h", datetime(2024, 1, 30, 16, 0, tzinfo=UTC)))
     assert not caught.value.permanent and "10006" in str(caught.value) and len(transport.to("/v5/market/kline")) == 4
@@ -178,7 +210,13 @@ def test_a_busy_retcode_is_retried_then_transient(monkeypatch):
 def test_all_liquidation_docs_message():
     (event,) = parse.all_liquidation(fixture_path("bybit", "ws-all-liquidation.docs.json").read_text())
     # "S": "Sell" → a short position was liquidated (Bybit: "Buy" means a long was).
-    assert (event.symbol, event.side, event.price, event.quantity, event.time) == ("ROSEUSDT", "short", 0.04499, 20000.0, utc(1739502302929))
+    assert (event.symbol, event.side, event.price, event.quantity, event.time) == (
+        "ROSEUSDT",
+        "short",
+        0.04499,
+        20000.0,
+        utc(1739502302929),
+    )
     assert event.usd == pytest.approx(0.04499 * 20000)
 
 

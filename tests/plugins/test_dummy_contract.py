@@ -17,8 +17,9 @@ HOUR = timedelta(hours=1)
 
 def page_variant(change) -> httpx.Response:
     """A page the dummy server answers, with one defect introduced."""
-    request = httpx.Request("GET", "https://api.dummy.invalid/v1/candles",
-                            params={"symbol": "DUMMYUSDT", "interval": "1h", "start": 0, "end": 2**45})
+    request = httpx.Request(
+        "GET", "https://api.dummy.invalid/v1/candles", params={"symbol": "DUMMYUSDT", "interval": "1h", "start": 0, "end": 2**45}
+    )
     payload = json.loads(DummyServer().candles(request).content)
     change(payload["data"])
     return json_response(payload)
@@ -36,13 +37,19 @@ class TestDummyContract(PluginContractTests):
     paging_pages = 2
     expected_instrument = Instrument("DUMMYUSDT", "DUMMY", "USDT", "linear", 1.0, 0.01)
     expected = {
-        "candles": Expected(48, Candle(START, 100.0, 102.0, 99.0, 100.5, 10.0, 4.0),
-                            Candle(START + 47 * HOUR, 105.0, 107.0, 104.0, 105.5, 57.0, 4.0)),
+        "candles": Expected(
+            48,
+            Candle(START, 100.0, 102.0, 99.0, 100.5, 10.0, 4.0),
+            Candle(START + 47 * HOUR, 105.0, 107.0, 104.0, 105.5, 57.0, 4.0),
+        ),
     }
     error_response = json_response({"ok": False, "error": "unknown symbol DUMMYUSDT"}, status=400)
     malformed_candles = {
         "missing field": (page_variant(lambda rows: rows[1].pop()), "(field data[1])"),
-        "string for a number": (page_variant(lambda rows: rows[0].__setitem__(1, "x")), "expected a number, got 'x' (field data[0].open)"),
+        "string for a number": (
+            page_variant(lambda rows: rows[0].__setitem__(1, "x")),
+            "expected a number, got 'x' (field data[0].open)",
+        ),
         "NaN": (page_variant(lambda rows: rows[0].__setitem__(5, "NaN")), "(field data[0].volume)"),
         "out of order": (page_variant(lambda rows: rows.reverse()), "times out of order"),
     }

@@ -32,7 +32,10 @@ def refresh(plugin, symbol, interval, routes, now, replay):
 
 
 def counts(market):
-    return {model.__name__: model.objects.filter(market=market).count() for model in (Candle, OpenInterest, LongShortRatio, FundingRate)}
+    return {
+        model.__name__: model.objects.filter(market=market).count()
+        for model in (Candle, OpenInterest, LongShortRatio, FundingRate)
+    }
 
 
 def test_binance_refresh_lands_the_recorded_klines_and_tiers(replay):
@@ -57,6 +60,7 @@ def test_binance_refresh_lands_the_recorded_klines_and_tiers(replay):
     summary = refresh_market.delay(market.pk).get()
     assert "0 new" in summary and counts(market)["Candle"] == 3
     from liqsite.exchanges.testing import query
+
     assert query(transport.to("/fapi/v1/klines")[before])["startTime"] == "1712738580000"
 
 
@@ -95,8 +99,12 @@ def test_okx_refresh_lands_candles_and_position_tiers(replay):
     routes = {
         "/api/v5/public/instruments": body("okx", "instruments-swap.real-cryptofeed.json"),
         "/api/v5/market/history-candles": body("okx", "candles-swap-1m.nautilus.json"),
-        "/api/v5/rubik/stat/contracts/open-interest-history": body("okx", "open-interest-history.structural-docs-fields-real-values.json"),
-        "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract": body("okx", "long-short-account-ratio-contract.ccxt-comment.json"),
+        "/api/v5/rubik/stat/contracts/open-interest-history": body(
+            "okx", "open-interest-history.structural-docs-fields-real-values.json"
+        ),
+        "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract": body(
+            "okx", "long-short-account-ratio-contract.ccxt-comment.json"
+        ),
         "/api/v5/public/funding-rate-history": body("okx", "funding-rate-history.structural-docs-fields-real-values.json"),
         "/api/v5/public/position-tiers": body("okx", "position-tiers.nautilus.json"),
     }
@@ -113,7 +121,9 @@ def test_an_unknown_symbol_stops_the_market_with_the_exchange_reason(replay):
     exchange = Exchange.objects.create(plugin="binance")
     market = Market.objects.create(exchange=exchange, symbol="BTCUSDT", intervals=["1h"])
     # Pretend one candle is stored so the refresh resumes without listing instruments.
-    Candle.objects.create(market=market, interval="1h", time=datetime(2024, 4, 10, tzinfo=UTC), open=1, high=1, low=1, close=1, volume=0)
+    Candle.objects.create(
+        market=market, interval="1h", time=datetime(2024, 4, 10, tzinfo=UTC), open=1, high=1, low=1, close=1, volume=0
+    )
     replay(routes, now=datetime(2024, 4, 10, 8, 44, tzinfo=UTC))
     refresh_market.delay(market.pk).get()
     market.refresh_from_db()

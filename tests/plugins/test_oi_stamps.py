@@ -56,9 +56,12 @@ def test_every_bundled_plugin_declares_a_stamp():
 @pytest.mark.parametrize(
     ("plugin", "symbol", "native"),
     [
-        (SampleBinance, "BTCUSDT", "binance"), (SampleBinance, "SOLUSDT", "binance"),
-        (SampleBybit, "BTCUSDT", "bybit"), (SampleBybit, "SOLUSDT", "bybit"),
-        (SampleOkx, "BTC-USDT-SWAP", "okx"), (SampleOkx, "SOL-USDT-SWAP", "okx"),
+        (SampleBinance, "BTCUSDT", "binance"),
+        (SampleBinance, "SOLUSDT", "binance"),
+        (SampleBybit, "BTCUSDT", "bybit"),
+        (SampleBybit, "SOLUSDT", "bybit"),
+        (SampleOkx, "BTC-USDT-SWAP", "okx"),
+        (SampleOkx, "SOL-USDT-SWAP", "okx"),
     ],
 )
 def test_the_sample_stand_ins_serve_readings_at_the_stamp_their_data_show(plugin, symbol, native):
@@ -73,13 +76,29 @@ def test_the_sample_stand_ins_serve_readings_at_the_stamp_their_data_show(plugin
 def test_binance_open_interest_hist_timestamp_is_the_snapshot_at_the_open(folder):
     symbol = folder.split("-")[1]
     klines = [
-        [_ms(c.time), str(c.open), str(c.high), str(c.low), str(c.close), str(c.volume), _ms(c.time) + 3_599_999,
-         "0", 0, "0", "0", "0"]
+        [
+            _ms(c.time),
+            str(c.open),
+            str(c.high),
+            str(c.low),
+            str(c.close),
+            str(c.volume),
+            _ms(c.time) + 3_599_999,
+            "0",
+            0,
+            "0",
+            "0",
+            "0",
+        ]
         for c in recorded_candles(folder)
     ]
     hist = [
-        {"symbol": symbol, "sumOpenInterest": str(p.open_interest), "sumOpenInterestValue": str(p.open_interest_usd),
-         "timestamp": _ms(p.time)}
+        {
+            "symbol": symbol,
+            "sumOpenInterest": str(p.open_interest),
+            "sumOpenInterestValue": str(p.open_interest_usd),
+            "timestamp": _ms(p.time),
+        }
         for p in recorded_open_interest(folder)
     ]
     candles = binance_parse.klines(klines, ResponseReader("Binance", "/fapi/v1/klines"))
@@ -90,10 +109,18 @@ def test_binance_open_interest_hist_timestamp_is_the_snapshot_at_the_open(folder
 @pytest.mark.parametrize("folder", ["bybit-BTCUSDT", "bybit-SOLUSDT"])
 def test_bybit_open_interest_timestamp_is_the_snapshot_at_the_open(folder):
     # Bybit sends both lists newest first.
-    kline = {"list": [[str(_ms(c.time)), str(c.open), str(c.high), str(c.low), str(c.close), str(c.volume), "0"]
-                      for c in reversed(recorded_candles(folder))]}
-    oi = {"list": [{"openInterest": str(p.open_interest), "timestamp": str(_ms(p.time))}
-                   for p in reversed(recorded_open_interest(folder))]}
+    kline = {
+        "list": [
+            [str(_ms(c.time)), str(c.open), str(c.high), str(c.low), str(c.close), str(c.volume), "0"]
+            for c in reversed(recorded_candles(folder))
+        ]
+    }
+    oi = {
+        "list": [
+            {"openInterest": str(p.open_interest), "timestamp": str(_ms(p.time))}
+            for p in reversed(recorded_open_interest(folder))
+        ]
+    }
     candles = bybit_parse.klines(kline, ResponseReader("Bybit", "/v5/market/kline"), inverse=False)
     raw = bybit_parse.open_interest(oi, ResponseReader("Bybit", "/v5/market/open-interest"))
     points = bybit_parse.open_interest_points(raw, inverse=False, contract_size=1.0, price_at={})
@@ -103,10 +130,13 @@ def test_bybit_open_interest_timestamp_is_the_snapshot_at_the_open(folder):
 @pytest.mark.parametrize("folder", ["okx-BTC-USDT-SWAP", "okx-SOL-USDT-SWAP"])
 def test_okx_open_interest_history_ts_is_the_snapshot_at_the_open(folder):
     # OKX sends both newest first; oiCcy is base coin, oi contracts (not read).
-    data = [[str(_ms(c.time)), str(c.open), str(c.high), str(c.low), str(c.close), "0", str(c.volume), "0", "1"]
-            for c in reversed(recorded_candles(folder))]
-    history = [[str(_ms(p.time)), "0", str(p.open_interest), str(p.open_interest_usd)]
-               for p in reversed(recorded_open_interest(folder))]
+    data = [
+        [str(_ms(c.time)), str(c.open), str(c.high), str(c.low), str(c.close), "0", str(c.volume), "0", "1"]
+        for c in reversed(recorded_candles(folder))
+    ]
+    history = [
+        [str(_ms(p.time)), "0", str(p.open_interest), str(p.open_interest_usd)] for p in reversed(recorded_open_interest(folder))
+    ]
     candles = okx_parse.candles(data, ResponseReader("OKX", "/api/v5/market/history-candles"))
     points = okx_parse.open_interest_history(history, ResponseReader("OKX", "/api/v5/rubik/stat/contracts/open-interest-history"))
     _check(candles, points, usd=True, declared=OkxExchange.open_interest_stamp)

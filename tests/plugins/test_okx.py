@@ -68,11 +68,15 @@ class TestOkxContract(PluginContractTests):
             now=datetime(2024, 10, 12, 10, 20, tzinfo=UTC),
         ),
         "long_short_ratios": Expected(
-            3, LongShortPoint(utc(1729323000000), RATIO / (1 + RATIO)), LongShortPoint(utc(1729323600000), RATIO / (1 + RATIO)),
+            3,
+            LongShortPoint(utc(1729323000000), RATIO / (1 + RATIO)),
+            LongShortPoint(utc(1729323600000), RATIO / (1 + RATIO)),
             now=datetime(2024, 10, 19, 7, 45, tzinfo=UTC),
         ),
         "funding_rates": Expected(
-            3, FundingRatePoint(utc(1780243200000), 3.80971947042e-05), FundingRatePoint(utc(1780300800000), 3.59940809967e-05),
+            3,
+            FundingRatePoint(utc(1780243200000), 3.80971947042e-05),
+            FundingRatePoint(utc(1780300800000), 3.59940809967e-05),
             now=datetime(2026, 6, 1, 9, 0, tzinfo=UTC),
         ),
     }
@@ -80,8 +84,14 @@ class TestOkxContract(PluginContractTests):
     error_response = recorded(fixture_path("okx", "error-not-found.real-nautilus.json"), status=404)
     malformed_candles = {
         "missing field": (candles_variant(lambda p: p["data"][0].__delitem__(slice(5, None))), "(field data[0])"),
-        "string for a number": (candles_variant(lambda p: p["data"][1].__setitem__(3, "low")), "expected a number, got 'low' (field data[1].l)"),
-        "NaN": (candles_variant(lambda p: p["data"][0].__setitem__(6, "NaN")), "expected a finite number, got 'NaN' (field data[0].volCcy)"),
+        "string for a number": (
+            candles_variant(lambda p: p["data"][1].__setitem__(3, "low")),
+            "expected a number, got 'low' (field data[1].l)",
+        ),
+        "NaN": (
+            candles_variant(lambda p: p["data"][0].__setitem__(6, "NaN")),
+            "expected a finite number, got 'NaN' (field data[0].volCcy)",
+        ),
         "out of order": (candles_variant(lambda p: p["data"].reverse()), "times out of order"),
         "wrong envelope": (json_response(CANDLES["data"]), "expected an object, got list (field body)"),
     }
@@ -90,8 +100,12 @@ class TestOkxContract(PluginContractTests):
         return {
             "/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json"),
             "/api/v5/market/history-candles": body("candles-swap-1m.nautilus.json"),
-            "/api/v5/rubik/stat/contracts/open-interest-history": body("open-interest-history.structural-docs-fields-real-values.json"),
-            "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract": body("long-short-account-ratio-contract.ccxt-comment.json"),
+            "/api/v5/rubik/stat/contracts/open-interest-history": body(
+                "open-interest-history.structural-docs-fields-real-values.json"
+            ),
+            "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract": body(
+                "long-short-account-ratio-contract.ccxt-comment.json"
+            ),
             "/api/v5/public/funding-rate-history": body("funding-rate-history.structural-docs-fields-real-values.json"),
         }
 
@@ -108,8 +122,12 @@ class TestOkxContract(PluginContractTests):
 
 def test_candle_requests_use_okx_cursors(monkeypatch):
     fake_clock(monkeypatch, lambda: datetime(2025, 5, 13, 0, 15, tzinfo=UTC))
-    transport = ReplayTransport({"/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json"),
-                                 "/api/v5/market/history-candles": body("candles-swap-1m.nautilus.json")})
+    transport = ReplayTransport(
+        {
+            "/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json"),
+            "/api/v5/market/history-candles": body("candles-swap-1m.nautilus.json"),
+        }
+    )
     with OkxExchange(transport=transport) as plugin:
         list(plugin.candles("BTC-USDT-SWAP", "1d", datetime(2025, 5, 13, tzinfo=UTC)))
     (listing,) = transport.to("/api/v5/public/instruments")
@@ -133,22 +151,35 @@ def test_position_tiers_convert_sizes_to_notional():
     reader = ResponseReader("OKX", "/api/v5/public/position-tiers")
     # The only recorded body is a MARGIN pair's (sizes in BTC); a swap's sizes are contracts. The
     # conversion factor is what differs: here 1 unit = 1 BTC at a 100,000 USDT price.
-    (tier,) = parse.position_tiers(parse.unwrap(fixture_json("okx", "position-tiers.nautilus.json"), reader), reader,
-                                   units_to_notional=100_000.0)
-    assert (tier.notional_floor, tier.notional_cap, tier.maintenance_margin_rate, tier.max_leverage, tier.maintenance_amount) == (0, 5_000_000, 0.03, 10, 0)
+    (tier,) = parse.position_tiers(
+        parse.unwrap(fixture_json("okx", "position-tiers.nautilus.json"), reader), reader, units_to_notional=100_000.0
+    )
+    assert (tier.notional_floor, tier.notional_cap, tier.maintenance_margin_rate, tier.max_leverage, tier.maintenance_amount) == (
+        0,
+        5_000_000,
+        0.03,
+        10,
+        0,
+    )
 
 
 def test_margin_tiers_through_the_plugin_price_the_contracts(monkeypatch):
-    transport = ReplayTransport({
-        "/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json"),
-        "/api/v5/market/history-candles": body("candles-swap-1m.nautilus.json"),
-        "/api/v5/public/position-tiers": body("position-tiers.nautilus.json"),
-    })
+    transport = ReplayTransport(
+        {
+            "/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json"),
+            "/api/v5/market/history-candles": body("candles-swap-1m.nautilus.json"),
+            "/api/v5/public/position-tiers": body("position-tiers.nautilus.json"),
+        }
+    )
     with OkxExchange(transport=transport) as plugin:
         (tier,) = plugin.margin_tiers("BTC-USDT-SWAP")
     # maxSz 50 contracts × 0.01 BTC × the latest close 102820.4.
     assert tier.notional_cap == pytest.approx(50 * 0.01 * 102820.4)
-    assert query(transport.to("/api/v5/public/position-tiers")[0]) == {"instType": "SWAP", "tdMode": "cross", "instFamily": "BTC-USDT"}
+    assert query(transport.to("/api/v5/public/position-tiers")[0]) == {
+        "instType": "SWAP",
+        "tdMode": "cross",
+        "instFamily": "BTC-USDT",
+    }
 
 
 def eth_swap_position_tiers() -> dict:
@@ -161,25 +192,50 @@ def eth_swap_position_tiers() -> dict:
     the ones issue 13 quotes. Listed newest tier first to check the order is not trusted.
     """
     rows = [("3", "4001", "8000", "0.02", "20"), ("1", "0", "2000", "0.01", "75"), ("2", "2001", "4000", "0.015", "50")]
-    return {"code": "0", "msg": "", "data": [
-        {"instFamily": "ETH-USDT", "uly": "ETH-USDT", "instId": "", "tier": tier, "minSz": low, "maxSz": high, "mmr": mmr,
-         "imr": str(round(1 / float(lever), 4)), "maxLever": lever, "optMgnFactor": "0", "baseMaxLoan": "", "quoteMaxLoan": ""}
-        for tier, low, high, mmr, lever in rows
-    ]}
+    return {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {
+                "instFamily": "ETH-USDT",
+                "uly": "ETH-USDT",
+                "instId": "",
+                "tier": tier,
+                "minSz": low,
+                "maxSz": high,
+                "mmr": mmr,
+                "imr": str(round(1 / float(lever), 4)),
+                "maxLever": lever,
+                "optMgnFactor": "0",
+                "baseMaxLoan": "",
+                "quoteMaxLoan": "",
+            }
+            for tier, low, high, mmr, lever in rows
+        ],
+    }
 
 
 def test_position_tiers_leave_no_gap_between_inclusive_contract_ranges():
     # ETH-USDT-SWAP's ctVal is 0.1 ETH in the real listing; at 2,000 USDT a contract is 200 USDT.
-    with OkxExchange(transport=ReplayTransport({"/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json")})) as plugin:
+    with OkxExchange(
+        transport=ReplayTransport({"/api/v5/public/instruments": body("instruments-swap.real-cryptofeed.json")})
+    ) as plugin:
         assert plugin.instrument("ETH-USDT-SWAP").contract_size == 0.1
     reader = ResponseReader("OKX", "/api/v5/public/position-tiers")
     tiers = parse.position_tiers(parse.unwrap(eth_swap_position_tiers(), reader), reader, units_to_notional=0.1 * 2000)
     # Each floor is the previous cap: [0, 400,000), [400,000, 800,000), [800,000, 1,600,000).
     assert [(t.notional_floor, t.notional_cap, t.maintenance_margin_rate) for t in tiers] == [
-        (0.0, 400_000.0, 0.01), (400_000.0, 800_000.0, 0.015), (800_000.0, 1_600_000.0, 0.02)]
+        (0.0, 400_000.0, 0.01),
+        (400_000.0, 800_000.0, 0.015),
+        (800_000.0, 1_600_000.0, 0.02),
+    ]
     formulas = pytest.importorskip("liqengine.formulas")
-    table = formulas.TierTable(tuple(formulas.Tier(t.notional_floor, t.notional_cap, t.maintenance_margin_rate,
-                                                   t.maintenance_amount, t.max_leverage) for t in tiers))
+    table = formulas.TierTable(
+        tuple(
+            formulas.Tier(t.notional_floor, t.notional_cap, t.maintenance_margin_rate, t.maintenance_amount, t.max_leverage)
+            for t in tiers
+        )
+    )
     # 400,100 USDT is 2000.5 contracts: between OKX's "2000" and "2001", inside tier 2, not the last tier.
     assert table.tier_for(400_100).mmr == 0.015
     assert table.tier_for(399_999).mmr == 0.01 and table.tier_for(800_000).mmr == 0.02
@@ -193,10 +249,13 @@ def test_an_empty_contract_range_is_refused():
         parse.position_tiers(parse.unwrap(body_, reader), reader, units_to_notional=200.0)
 
 
-@pytest.mark.parametrize("name, permanent", [
-    ("error-invalid-access-key.real-nautilus.json", True),
-    ("error-rate-limit.nautilus.json", False),
-])
+@pytest.mark.parametrize(
+    "name, permanent",
+    [
+        ("error-invalid-access-key.real-nautilus.json", True),
+        ("error-rate-limit.nautilus.json", False),
+    ],
+)
 def test_error_bodies(name, permanent):
     reader = ResponseReader("OKX", "/api/v5/x")
     with pytest.raises(ExchangeError) as caught:
@@ -234,7 +293,12 @@ def test_inverse_liquidation_sizes_are_usd_contracts():
 
 def test_housekeeping_and_errors():
     assert parse.liquidation_orders("pong", {}) == []
-    assert parse.liquidation_orders('{"event":"subscribe","arg":{"channel":"liquidation-orders","instType":"SWAP"},"connId":"a"}', {}) == []
+    assert (
+        parse.liquidation_orders(
+            '{"event":"subscribe","arg":{"channel":"liquidation-orders","instType":"SWAP"},"connId":"a"}', {}
+        )
+        == []
+    )
     with pytest.raises(ExchangeError) as caught:
         parse.liquidation_orders('{"event":"error","code":"60012","msg":"Invalid request","connId":"a"}', {})
     assert caught.value.permanent

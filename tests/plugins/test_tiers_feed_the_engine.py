@@ -15,10 +15,12 @@ formulas = pytest.importorskip("liqengine.formulas")
 
 def table(tiers):
     """The mapping the engine needs: MarginTier → Tier(floor, cap, mmr, cum, max_leverage)."""
-    return formulas.TierTable(tuple(
-        formulas.Tier(t.notional_floor, t.notional_cap, t.maintenance_margin_rate, t.maintenance_amount, t.max_leverage)
-        for t in tiers
-    ))
+    return formulas.TierTable(
+        tuple(
+            formulas.Tier(t.notional_floor, t.notional_cap, t.maintenance_margin_rate, t.maintenance_amount, t.max_leverage)
+            for t in tiers
+        )
+    )
 
 
 def test_binance_tiers_match_the_engines_own_reading_of_the_same_brackets():
@@ -34,8 +36,12 @@ def test_binance_tiers_match_the_engines_own_reading_of_the_same_brackets():
 
 def test_bybit_and_okx_tiers_are_valid_tables():
     reader = ResponseReader("Bybit", "/v5/market/risk-limit")
-    tiers, _ = bybit_parse.risk_limits(bybit_parse.unwrap(fixture_json("bybit", "risk-limit.docs.json"), reader), reader, "BTCUSD")
+    tiers, _ = bybit_parse.risk_limits(
+        bybit_parse.unwrap(fixture_json("bybit", "risk-limit.docs.json"), reader), reader, "BTCUSD"
+    )
     assert table(tiers).tier_for(10).mmr == 0.005
     reader = ResponseReader("OKX", "/api/v5/public/position-tiers")
-    tiers = okx_parse.position_tiers(okx_parse.unwrap(fixture_json("okx", "position-tiers.nautilus.json"), reader), reader, units_to_notional=1.0)
+    tiers = okx_parse.position_tiers(
+        okx_parse.unwrap(fixture_json("okx", "position-tiers.nautilus.json"), reader), reader, units_to_notional=1.0
+    )
     assert table(tiers).tier_for(10).mmr == 0.03

@@ -22,17 +22,26 @@ def _when(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = ("Replay the model on markets' stored history, score every variant and both baselines on the held-out "
-            "part of the period, print the table and store it for the accuracy pages.")
+    help = (
+        "Replay the model on markets' stored history, score every variant and both baselines on the held-out "
+        "part of the period, print the table and store it for the accuracy pages."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("markets", nargs="*", help="Market ids or EXCHANGE:SYMBOL. Default: every active market.")
-        parser.add_argument("--interval", choices=list(INTERVAL_SECONDS),
-                            help="Step interval (default: the finest stored one at least as long as the OI readings' spacing).")
+        parser.add_argument(
+            "--interval",
+            choices=list(INTERVAL_SECONDS),
+            help="Step interval (default: the finest stored one at least as long as the OI readings' spacing).",
+        )
         parser.add_argument("--start", type=_when, help="Start of the period (UTC). Default: 30 days before its end.")
         parser.add_argument("--end", type=_when, help="End of the period (UTC). Default: the last stored step.")
-        parser.add_argument("--fit-share", type=float, default=FIT_SHARE,
-                            help=f"Share of the period (by time) used to fit; the rest is scored (default {FIT_SHARE}).")
+        parser.add_argument(
+            "--fit-share",
+            type=float,
+            default=FIT_SHARE,
+            help=f"Share of the period (by time) used to fit; the rest is scored (default {FIT_SHARE}).",
+        )
         parser.add_argument("--no-store", action="store_true", help="Print only; leave the stored reports alone.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
@@ -47,11 +56,15 @@ class Command(BaseCommand):
         failures = 0
         for number, market in enumerate(selected, start=1):
             prefix = f"[{number}/{len(selected)}] {market.exchange.plugin}:{market.symbol} "
-            bar = None if no_progress else ProgressBar(lambda s: self.stderr.write(s, ending=""), prefix=prefix,
-                                                       tty=self.stderr.isatty())
+            bar = (
+                None
+                if no_progress
+                else ProgressBar(lambda s: self.stderr.write(s, ending=""), prefix=prefix, tty=self.stderr.isatty())
+            )
             try:
-                run = market_backtest(market.pk, interval=interval, start=start, end=end, fit_share=fit_share,
-                                      progress=bar, store=not no_store)
+                run = market_backtest(
+                    market.pk, interval=interval, start=start, end=end, fit_share=fit_share, progress=bar, store=not no_store
+                )
             except BacktestUnavailable as error:
                 failures += 1
                 self.stdout.write(self.style.WARNING(f"{prefix}skipped: {error}"))
@@ -71,10 +84,12 @@ class Command(BaseCommand):
             self.stdout.write("")
             winners_everywhere = won if winners_everywhere is None else winners_everywhere & won
         if winners_everywhere is not None:
-            self.stdout.write(self.style.SUCCESS(
-                "Variants that beat the reference and both baselines on every market backtested: "
-                + (", ".join(sorted(winners_everywhere)) or "none")
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Variants that beat the reference and both baselines on every market backtested: "
+                    + (", ".join(sorted(winners_everywhere)) or "none")
+                )
+            )
         if failures and failures == len(selected):
             raise CommandError("no market could be backtested; see the lines above")
 

@@ -37,8 +37,17 @@ def site_url_for(addrport: str) -> str:
 class Supervisor:
     """Keep one child process running; give up after too many deaths in a short time."""
 
-    def __init__(self, name: str, command: list[str], *, write, on_give_up, max_restarts: int = MAX_RESTARTS,
-                 window: float = WINDOW_SECONDS, poll: float = POLL_SECONDS):
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        write,
+        on_give_up,
+        max_restarts: int = MAX_RESTARTS,
+        window: float = WINDOW_SECONDS,
+        poll: float = POLL_SECONDS,
+    ):
         self.name, self.command, self.write, self.on_give_up = name, command, write, on_give_up
         self.max_restarts, self.window, self.poll = max_restarts, window, poll
         self.deaths: list[float] = []
@@ -60,12 +69,16 @@ class Supervisor:
             now = time.monotonic()
             self.deaths = [t for t in self.deaths if now - t < self.window] + [now]
             if len(self.deaths) > self.max_restarts:
-                self.write(f"!!! {self.name} died {len(self.deaths)} times in {self.window:.0f} s "
-                           f"(last exit code {code}); stopping: tasks would not run. See its output above.")
+                self.write(
+                    f"!!! {self.name} died {len(self.deaths)} times in {self.window:.0f} s "
+                    f"(last exit code {code}); stopping: tasks would not run. See its output above."
+                )
                 self.on_give_up()
                 return
-            self.write(f"!!! {self.name} (pid {self.process.pid}) died with exit code {code}; restarting it "
-                       f"({len(self.deaths)}/{self.max_restarts} restarts allowed in {self.window:.0f} s)")
+            self.write(
+                f"!!! {self.name} (pid {self.process.pid}) died with exit code {code}; restarting it "
+                f"({len(self.deaths)}/{self.max_restarts} restarts allowed in {self.window:.0f} s)"
+            )
             self.process = self._start()
 
     def stop(self, timeout: float = 20) -> None:
@@ -86,8 +99,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-worker", action="store_true", help="Serve the site only.")
-        parser.add_argument("--collector", action="store_true",
-                            help="Also run the liquidation collector (manage.py collect_liquidations) beside the worker.")
+        parser.add_argument(
+            "--collector",
+            action="store_true",
+            help="Also run the liquidation collector (manage.py collect_liquidations) beside the worker.",
+        )
 
     def handle(self, *args, addrport, no_worker, collector=False, **options):
         if not os.environ.get("SITE_URL"):
@@ -107,16 +123,38 @@ class Command(BaseCommand):
 
         try:
             if collector:
-                children.append(Supervisor("the liquidation collector", [sys.executable, str(settings.BASE_DIR / "manage.py"), "collect_liquidations"],
-                                           write=write, on_give_up=give_up))
+                children.append(
+                    Supervisor(
+                        "the liquidation collector",
+                        [sys.executable, str(settings.BASE_DIR / "manage.py"), "collect_liquidations"],
+                        write=write,
+                        on_give_up=give_up,
+                    )
+                )
             if not no_worker:
                 command = [
-                    sys.executable, "-m", "celery", "-A", "liqsite", "worker", "--beat",
-                    "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-                    "--concurrency", "2", "--loglevel", "INFO",
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "liqsite",
+                    "worker",
+                    "--beat",
+                    "--schedule",
+                    settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "INFO",
                 ]
-                children.append(Supervisor(f"Celery worker and beat (broker {settings.CELERY_BROKER_URL.split('@')[-1]})", command,
-                                           write=write, on_give_up=give_up))
+                children.append(
+                    Supervisor(
+                        f"Celery worker and beat (broker {settings.CELERY_BROKER_URL.split('@')[-1]})",
+                        command,
+                        write=write,
+                        on_give_up=give_up,
+                    )
+                )
             self.stdout.write(f"Serving liqsite on http://{addrport}/ (Ctrl-C to stop)")
             call_command("runserver", addrport, use_reloader=False)
         except (KeyboardInterrupt, SystemExit):  # runserver turns Ctrl-C into sys.exit(0)

@@ -38,9 +38,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--single-exchange", action="store_true",
+            "--single-exchange",
+            action="store_true",
             help="Load the earlier single-exchange sample instead (Binance BTCUSDT May 2024, OKX SOL-USDT-SWAP June 2026; "
-                 "its sources state no licence).",
+            "its sources state no licence).",
         )
 
     def handle(self, *args, single_exchange, **options):
@@ -68,11 +69,16 @@ class Command(BaseCommand):
             for symbol, intervals in markets.items():
                 instrument = client.instrument(symbol)
                 market, created = Market.objects.get_or_create(
-                    exchange=exchange, symbol=symbol,
+                    exchange=exchange,
+                    symbol=symbol,
                     defaults={
-                        "base": instrument.base, "quote": instrument.quote,
-                        "contract_type": instrument.contract_type, "contract_size": instrument.contract_size,
-                        "tick_size": instrument.tick_size, "note": instrument.note, "intervals": intervals,
+                        "base": instrument.base,
+                        "quote": instrument.quote,
+                        "contract_type": instrument.contract_type,
+                        "contract_size": instrument.contract_size,
+                        "tick_size": instrument.tick_size,
+                        "note": instrument.note,
+                        "intervals": intervals,
                     },
                 )
                 self.stdout.write(f"{'Added' if created else 'Found'} market {symbol} ({', '.join(market.intervals)})")

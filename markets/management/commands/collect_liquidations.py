@@ -9,11 +9,15 @@ from markets.collector.runner import collect
 
 
 class Command(BaseCommand):
-    help = ("Subscribe to the public liquidation streams of every active market on enabled exchanges and store each "
-            "liquidation, reconnecting with backoff and recording coverage. Runs until SIGINT/SIGTERM.")
+    help = (
+        "Subscribe to the public liquidation streams of every active market on enabled exchanges and store each "
+        "liquidation, reconnecting with backoff and recording coverage. Runs until SIGINT/SIGTERM."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("exchanges", nargs="*", help="Only these exchange plugin keys (e.g. binance bybit). Default: all enabled.")
+        parser.add_argument(
+            "exchanges", nargs="*", help="Only these exchange plugin keys (e.g. binance bybit). Default: all enabled."
+        )
 
     def handle(self, *args, exchanges, **options):
         asyncio.run(self._run(exchanges))

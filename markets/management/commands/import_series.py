@@ -26,10 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("csv_file", type=Path)
         parser.add_argument("--interval", choices=INTERVALS, help="Step interval (required except for funding).")
         parser.add_argument(
-            "--oi-stamp", choices=OI_STAMPS,
+            "--oi-stamp",
+            choices=OI_STAMPS,
             help="Open interest only, and required for it: 'open' when each row's time is the instant the reading was "
-                 "taken (Binance, Bybit and OKX history: the open of the step starting then), 'close' when the reading "
-                 "was taken at the close of the step starting at that time (stored one step later).",
+            "taken (Binance, Bybit and OKX history: the open of the step starting then), 'close' when the reading "
+            "was taken at the close of the step starting at that time (stored one step later).",
         )
 
     def handle(self, *args, market, kind, csv_file, interval, oi_stamp, **options):
@@ -55,6 +56,6 @@ class Command(BaseCommand):
             raise CommandError(f"{csv_file}: {error.strerror or error}") from None
         except (CsvError, IngestError) as error:
             raise CommandError(f"{csv_file}: {error}") from None
-        self.stdout.write(self.style.SUCCESS(
-            f"{csv_file}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged rows"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"{csv_file}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged rows")
+        )

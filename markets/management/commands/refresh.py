@@ -11,7 +11,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "markets", nargs="*",
+            "markets",
+            nargs="*",
             help="Market ids or EXCHANGE:SYMBOL (e.g. sample:BTCUSDT). Default: every active market.",
         )
         parser.add_argument("--all", action="store_true", help="Include inactive markets too.")
