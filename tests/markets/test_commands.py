@@ -1,5 +1,6 @@
 """Management commands: setup_sample, refresh, import_series."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -147,3 +148,31 @@ def test_import_series_needs_an_interval_and_a_known_market(btc, tmp_path):
         run("import_series", "sample:BTCUSDT", "candles", str(path))
     with pytest.raises(CommandError, match="no market 'sample:NOPE'"):
         run("import_series", "sample:NOPE", "funding", str(path))
+
+
+def test_refresh_with_new_rows_gets_them_their_grids(django_capture_on_commit_callbacks):
+    # The report: rows stored by `manage.py refresh` were never computed (only the periodic task queued
+    # the computation), and the next periodic refresh found nothing new, so the map stayed behind for good.
+    from grids.models import GridSnapshot
+
+    run("setup_sample", "--single-exchange")
+    btc = Market.objects.get(exchange__plugin="sample", symbol="BTCUSDT")
+
+    def grid_end():
+        return GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed").end
+
+    complete = grid_end()
+    # The last two hours are not stored yet (the exchange had not published them), and the grid ends earlier.
+    Candle.objects.filter(market=btc, time__gt=complete - timedelta(hours=2)).delete()
+    OpenInterest.objects.filter(market=btc, time__gt=complete - timedelta(hours=2)).delete()
+    run("compute", "sample:BTCUSDT")
+    assert grid_end() < complete
+
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("refresh", "sample:BTCUSDT")
+    assert "grids: queued for computing" in output
+    assert grid_end() == complete
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        output = run("refresh", "sample:BTCUSDT", "--no-compute")
+    assert "grids:" not in output and queued == []
