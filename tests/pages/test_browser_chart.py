@@ -228,6 +228,10 @@ def test_leverage_all_then_one_shows_only_that_one(live_server, grids, browser):
     swap_to(page, "buckets", "5×", "buckets=5")
     assert re.search(r"buckets=5(&|$)", page.url)
     assert page.locator('[data-control="buckets"] .active').all_inner_texts() == ["5×"]
+    # The focus stays on the control used, although "5×" is now no link (the last bucket cannot be switched off).
+    assert page.evaluate("() => document.activeElement.textContent") == "5×"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "10×"
     swap_to(page, "buckets", "25×", "buckets=5,25")
     assert page.locator('[data-control="buckets"] .active').all_inner_texts() == ["5×", "25×"]
     assert errors == []

@@ -152,7 +152,7 @@ def test_leverage_buttons_pick_forwards_from_all_then_toggle(client, grids):
     assert links["5×"] == "10" and links["25×"] == "5,10,25" and links["all"] == ""
     html = client.get(page_url(market, interval="15m", buckets="5")).content.decode()
     group = html.split('data-control="buckets"')[1].split("</div>")[0]
-    assert re.search(r'<span class="off active" title="at least one bucket is shown">5×</span>', group)
+    assert re.search(r'<span class="off active" tabindex="-1" title="at least one bucket is shown">5×</span>', group)
     assert re.search(r'buckets=5"[^>]*class="active"', group) is None  # "5×" is no link while it is the only one
 
 
