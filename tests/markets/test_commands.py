@@ -5,6 +5,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
 from markets.models import Candle, Exchange, Market, OpenInterest
 
@@ -70,6 +72,13 @@ def test_setup_sample_switches_between_the_samples_so_a_coin_never_mixes_them():
     from grids.targets import coin_markets
 
     assert {m.exchange.plugin for m in coin_markets("BTC")} == {"sample_binance", "sample_bybit", "sample_okx"}
+    # The single-exchange sample's coin grids (15m, 5m) summed markets that are no longer part of the coin:
+    # the coin page showed them as its finest grid, with June 2026 data and the disabled exchange listed.
+    from grids.models import GridSnapshot
+
+    assert set(GridSnapshot.objects.filter(coin__in=("BTC", "SOL")).values_list("interval", flat=True)) == {"1h"}
+    page = Client().get(reverse("heatmaps:coin_heatmap", args=["SOL"])).content.decode()
+    assert "1h steps" in page and "Sample data (offline)" not in page
     back = run("setup_sample", "--single-exchange")
     assert back.count("Disabled exchange") == 3
     assert {m.exchange.plugin for m in coin_markets("BTC")} == {"sample"}
