@@ -2,13 +2,16 @@
 price line, crosshair, price zoom and reset, PNG download, leverage buttons, focus after a swap,
 and the phone layout.
 
-Paint times are measured here and printed; the targets (1.5 s to a painted
-default view, 500 ms for a control swap) are measured by bench/paint_bench.py
-and recorded in bench/PAINT.md, not asserted as timings in a test.
+Paint times are measured here: every bundled market's default view must be
+painted within 1.5 s of navigation (the better of two navigations, so that one
+stall of a shared machine does not decide it). Cold-cache figures and swap
+times for each view are measured by bench/paint_bench.py and recorded in
+bench/PAINT.md.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
@@ -27,6 +30,7 @@ from tests.pages.test_browser import browser  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+PAINT_BUDGET_MS = 1500  # issue 14: the default view fully painted within 1.5 s of navigation
 CHART = "document.querySelector('[data-heatmap]')"
 INSTANCE = f"echarts.getInstanceByDom({CHART})"
 
@@ -81,13 +85,17 @@ def swap_to(page, group: str, label: str, url_part: str) -> None:
 
 
 def test_every_bundled_market_is_painted_whole_in_one_pass(live_server, browser):  # noqa: F811
-    call_command("setup_sample", stdout=open("/dev/null", "w"))
-    call_command("compute", stdout=open("/dev/null", "w"))
+    # Both bundled samples: the single-exchange one's SOL default view (7d of 15m) is the heaviest page.
+    call_command("setup_sample", "--single-exchange", stdout=io.StringIO())
+    call_command("setup_sample", stdout=io.StringIO())
     urls = [reverse("heatmaps:market_heatmap", args=[m.pk]) for m in Market.objects.order_by("pk")]
-    urls.append(reverse("heatmaps:coin_heatmap", args=["SOL"]))
+    urls += [reverse("heatmaps:coin_heatmap", args=[coin]) for coin in ("BTC", "SOL")]
     page, errors = new_page(browser)
     for url in urls:
         ms = goto_painted(page, live_server.url + url)
+        if ms > PAINT_BUDGET_MS:
+            ms = min(ms, goto_painted(page, live_server.url + url))
+        assert ms <= PAINT_BUDGET_MS, f"{url}: painted {ms} ms after navigation (budget {PAINT_BUDGET_MS} ms)"
         # The moment the chart says "painted", the whole map is there: the newest
         # columns (right edge) as well as the oldest, and on one canvas, not in layers.
         box = map_box(page)
