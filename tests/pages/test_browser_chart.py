@@ -125,7 +125,11 @@ def test_clicking_through_controls_quickly_repaints_without_errors(live_server, 
     assert [e for e in errors if not e.startswith(("htmx:afterRequest,", "htmx:sendAbort,"))] == []
 
 
-def test_open_page_appends_a_new_grid_without_reload_or_jump(live_server, grids, browser):  # noqa: F811
+def test_open_page_appends_a_new_grid_without_reload_or_jump(live_server, grids, browser, monkeypatch):  # noqa: F811
+    from heatmaps.pages import context
+
+    # The page's own timer does the checking (every 30 s on the site; every 2 s here, to keep the test short).
+    monkeypatch.setattr(context, "LIVE_SECONDS", 2)
     snapshot = grids["15m"]
     page, errors = new_page(browser)
     goto_painted(page, live_server.url + reverse("heatmaps:market_heatmap", args=[snapshot.market_id]))
@@ -145,9 +149,9 @@ def test_open_page_appends_a_new_grid_without_reload_or_jump(live_server, grids,
         input_digest="live-test",
         steps=908,
     )
-    page.evaluate("() => window.liqsiteLive.check()")
     page.wait_for_function(
-        f"() => {CHART}.__liqsite.meta.times.length && {CHART}.__liqsite.meta.times.at(-1) > {times_before[-1]}"
+        f"() => {CHART}.__liqsite.meta.times.length && {CHART}.__liqsite.meta.times.at(-1) > {times_before[-1]}",
+        timeout=15_000,
     )
     times_after = page.evaluate(f"() => {CHART}.__liqsite.meta.times")
     assert times_after[-1] == times_before[-1] + 8 * 900_000
