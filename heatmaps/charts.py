@@ -44,6 +44,7 @@ SHORT_COLOUR = "#26a69a"
 TEXT_COLOUR = "#9aa3b5"
 LINE_COLOUR = "#2a2f3d"
 PRICE_LINE_COLOUR = "#f5c542"
+TOOLTIP_BACKGROUND, TOOLTIP_TEXT = "#171a23", "#e6e8ee"  # the site's --panel and --text
 
 # Labels drawn on a tag (the last price, the crosshair's price) state their line height: without it
 # ECharts sizes the tag from the width of a CJK character, which Debian's Chromium draws from a
@@ -132,7 +133,15 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
             "textStyle": {"color": TEXT_COLOUR},
             "data": [s["name"] for s in series[2:]],
         },
-        "tooltip": {"trigger": "item", "confine": True},
+        # The site's dark panel and text colours: on ECharts' default white box the chart's grey text was
+        # hard to read (2.5 : 1 contrast).
+        "tooltip": {
+            "trigger": "item",
+            "confine": True,
+            "backgroundColor": TOOLTIP_BACKGROUND,
+            "borderColor": LINE_COLOUR,
+            "textStyle": {"color": TOOLTIP_TEXT},
+        },
         "axisPointer": {"link": [{"xAxisIndex": [0, 2]}]},
         "grid": [
             {"left": HEATMAP_LEFT, "right": HEATMAP_RIGHT, "top": HEATMAP_TOP, "height": HEATMAP_HEIGHT},

@@ -239,3 +239,15 @@ def test_payload_marks_the_cells_encoding():
     payload = chart_payload(sample_window(steps=100))
     assert payload["meta"]["cells"]["encoding"] == "sig3-u16-delta-deflate"
     assert payload["meta"]["scaleTop"] >= 0 and payload["meta"]["colours"][0] == "#440154"
+
+
+def test_the_tooltip_is_readable_on_the_dark_page():
+    # ECharts' default white tooltip box held the chart's grey text (#9aa3b5): a contrast of 2.5 : 1.
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    tooltip = chart_payload(sample_window(steps=100))["option"]["tooltip"]
+    lighter, darker = sorted((luminance(tooltip["textStyle"]["color"]), luminance(tooltip["backgroundColor"])), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG AA for body text
