@@ -176,3 +176,20 @@ def test_the_preview_text_names_the_heavier_side_of_the_figures_it_quotes():
     assert share_description(analysis).endswith("; balanced.")
     analysis["squeeze"]["up"]["5"] = None
     assert share_description(analysis).endswith(" if it rises 5 %.")
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_the_share_page_states_the_readings_with_their_record_and_link(client, grids, trader, frozen):
+    from grids.readings import readings_to_json
+    from liqengine import read_map
+
+    snapshot = grids["15m"]
+    a = snapshot.load_arrays()
+    readings = readings_to_json(read_map(a["long_grid"], a["short_grid"], a["bin_edges"], a["close"], a["times"]), a["times"])
+    GridSnapshot.objects.filter(pk=snapshot.pk).update(analysis=snapshot.analysis | {"readings": readings})
+    link = create_link(client, trader, snapshot.market, frozen=frozen)
+    html = Client().get(link.get_absolute_url()).content.decode().replace("&#x27;", "'")
+    accuracy = reverse("heatmaps:market_accuracy", args=[snapshot.market_id])
+    for key in ("fakeout", "volatility", "lean", "magnet"):
+        assert f'data-reading="{key}"' in html and f'href="{accuracy}#reading-{key}"' in html
+    assert html.count("Measured on this market's history") == 4 and "not enough history yet" in html
