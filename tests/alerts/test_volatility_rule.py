@@ -60,27 +60,29 @@ def test_volatility_rule_fires_once_per_episode_and_the_email_says_the_readings(
         assert "Squeeze lean" in text and "Magnet" in text
 
 
+def volatility_rule_form(market, *, pressure_pct: str) -> dict:
+    """The rule form as a browser posts it for a "volatility ahead" rule (the other kinds' fields as they come)."""
+    return {
+        "target": f"m:{market.pk}",
+        "kind": "volatility",
+        "interval": "",
+        "side": "either",
+        "within_pct": 3,
+        "min_usd": 1e6,
+        "min_persistence_hours": 0,
+        "oi_direction": "either",
+        "oi_change_pct": 5,
+        "oi_hours": 4,
+        "pressure_pct": pressure_pct,
+        "cooldown_minutes": 60,
+    }
+
+
 def test_the_rule_form_offers_the_new_kind(client, owner, market):
     client.force_login(owner)
     page = client.get(reverse("alerts:rule_list")).content.decode()
     assert 'value="volatility"' in page and "Pressure within" in page
-    response = client.post(
-        reverse("alerts:rule_create"),
-        {
-            "target": f"m:{market.pk}",
-            "kind": "volatility",
-            "interval": "",
-            "side": "either",
-            "within_pct": 3,
-            "min_usd": 1e6,
-            "min_persistence_hours": 0,
-            "oi_direction": "either",
-            "oi_change_pct": 5,
-            "oi_hours": 4,
-            "pressure_pct": "5.0",
-            "cooldown_minutes": 60,
-        },
-    )
+    response = client.post(reverse("alerts:rule_create"), volatility_rule_form(market, pressure_pct="5.0"))
     assert response.status_code in (200, 302)
     rule = AlertRule.objects.get()
     assert rule.kind == "volatility" and rule.pressure_pct == 5.0
@@ -112,20 +114,7 @@ def test_volatility_ahead_fires_end_to_end_from_imported_data(owner, owner_clien
     import_series_csv(market, "candles", "1h", hourly_csv(candles, "time,open,high,low,close,volume"))
     import_series_csv(market, "open_interest", "1h", hourly_csv(oi, "time,open_interest"), oi_stamp="open")
 
-    form = {
-        "target": f"m:{market.pk}",
-        "kind": "volatility",
-        "interval": "",
-        "side": "either",
-        "within_pct": 3,
-        "min_usd": 1e6,
-        "min_persistence_hours": 0,
-        "oi_direction": "either",
-        "oi_change_pct": 5,
-        "oi_hours": 4,
-        "pressure_pct": "2.0",
-        "cooldown_minutes": 60,
-    }
+    form = volatility_rule_form(market, pressure_pct="2.0")
     assert owner_client.post(reverse("alerts:rule_create"), form).status_code in (200, 302)
     rule = AlertRule.objects.get(kind="volatility")
 

@@ -45,17 +45,7 @@ def test_a_child_that_dies_is_restarted_and_one_that_keeps_dying_is_given_up():
 
 
 def test_run_local_exits_non_zero_when_its_worker_keeps_dying(tmp_path):
-    port = free_port()
-    env = child_env(LIQSITE_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_local", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_run_local(free_port(), tmp_path)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()
