@@ -177,3 +177,9 @@ class Transport(filesystem.Transport):
     """kombu's filesystem transport whose unacknowledged messages survive their worker."""
 
     Channel = Channel
+
+    @property
+    def default_connection_params(self):
+        # Folders have no host. kombu's default ("localhost") makes every connection (the worker's start,
+        # each `manage.py compute`) log "No hostname was supplied", which reads like a misconfiguration.
+        return {}

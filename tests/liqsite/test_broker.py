@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import time
@@ -74,3 +75,12 @@ def test_a_zombie_is_not_a_running_process():
     assert not process_is_running(child.pid)  # exited, not yet reaped
     child.wait()
     assert process_is_running(os.getpid())
+
+
+def test_connecting_logs_no_hostname_warning(tmp_path, caplog):
+    # kombu warns "No hostname was supplied" for a transport whose defaults name a host; folders have none.
+    connection, _ = _connection(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="kombu.connection"), connection:
+        connection.connect()
+        assert connection.info()["transport"] == "liqsite.broker:Transport"
+    assert not [record for record in caplog.records if "hostname" in record.getMessage()]
