@@ -92,6 +92,30 @@ def test_refresh_prints_a_line_per_market_and_rejects_unknown_names():
         run("refresh", "sample:ETHUSDT")
 
 
+def test_an_unknown_market_name_is_answered_with_the_names_there_are(tmp_path):
+    # `make run` loads sample_binance:BTCUSDT and friends, not the single-exchange sample's sample:BTCUSDT:
+    # the error must name what there is instead of leaving the user to guess.
+    with pytest.raises(
+        CommandError, match=r"no market 'sample:BTCUSDT': there are no markets yet \(run `manage.py setup_sample`"
+    ):
+        run("refresh", "sample:BTCUSDT")
+    for plugin in ("sample_binance", "sample_okx"):
+        exchange = Exchange.objects.create(plugin=plugin)
+        for symbol in ("SOLUSDT", "BTCUSDT"):
+            Market.objects.create(exchange=exchange, symbol=symbol, intervals=["1h"])
+    named = "the markets here are sample_binance:BTCUSDT, sample_binance:SOLUSDT, sample_okx:BTCUSDT, sample_okx:SOLUSDT$"
+    for command in ("refresh", "compute", "backtest"):
+        with pytest.raises(CommandError, match=f"no market 'sample:BTCUSDT'; {named}"):
+            run(command, "sample:BTCUSDT")
+    path = tmp_path / "x.csv"
+    path.write_text("time,rate\n")
+    with pytest.raises(CommandError, match=f"no market 'sample:BTCUSDT'; {named}"):
+        run("import_series", "sample:BTCUSDT", "funding", str(path))
+    Market.objects.bulk_create(Market(exchange=exchange, symbol=f"X{n}USDT", intervals=["1h"]) for n in range(10))
+    with pytest.raises(CommandError, match=r"sample_okx:X6USDT, sample_okx:X7USDT and 2 more$"):
+        run("refresh", "sample:BTCUSDT")
+
+
 @pytest.fixture
 def btc():
     exchange = Exchange.objects.create(plugin="sample")

@@ -8,6 +8,7 @@ from liqsite.exchanges import INTERVALS
 from liqsite.exchanges.oi_stamps import OI_STAMPS
 from markets.csv_import import CsvError, import_series_csv
 from markets.ingest import IngestError
+from markets.management.commands.refresh import unknown_market
 from markets.models import Market
 from markets.series_kinds import SERIES
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("market", help="EXCHANGE:SYMBOL, e.g. sample:BTCUSDT")
+        parser.add_argument("market", help="EXCHANGE:SYMBOL, e.g. sample_binance:BTCUSDT")
         parser.add_argument("kind", choices=sorted(SERIES))
         parser.add_argument("csv_file", type=Path)
         parser.add_argument("--interval", choices=INTERVALS, help="Step interval (required except for funding).")
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         plugin, _, symbol = market.partition(":")
         target = Market.objects.filter(exchange__plugin=plugin, symbol=symbol).first()
         if target is None:
-            raise CommandError(f"no market {market!r} (expected EXCHANGE:SYMBOL of an existing market)")
+            raise unknown_market(market)
         try:
             with csv_file.open("rb") as handle:
                 result = import_series_csv(target, kind, interval, handle, oi_stamp=oi_stamp)

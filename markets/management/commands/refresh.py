@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "markets",
             nargs="*",
-            help="Market ids or EXCHANGE:SYMBOL (e.g. sample:BTCUSDT). Default: every active market.",
+            help="Market ids or EXCHANGE:SYMBOL (e.g. sample_binance:BTCUSDT). Default: every active market.",
         )
         parser.add_argument("--all", action="store_true", help="Include inactive markets too.")
         parser.add_argument(
@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 report = market_refresh(market.pk, progress=self.stdout.write)
             except RefreshFailed as error:
                 failures += 1
-                self.stdout.write(self.style.WARNING(f"{prefix} failed, will succeed on a later try: {error}"))
+                self.stdout.write(self.style.WARNING(f"{prefix} failed for now (the next refresh tries again): {error}"))
                 continue
             if report.ok:
                 self.stdout.write(self.style.SUCCESS(f"{prefix} done: {report.summary()}"))
@@ -70,8 +70,26 @@ def select_markets(names, *, include_inactive):
             plugin, symbol = name.split(":", 1)
             market = queryset.filter(exchange__plugin=plugin, symbol=symbol).first()
         else:
-            raise CommandError(f"{name!r}: give a market id or EXCHANGE:SYMBOL, e.g. sample:BTCUSDT")
+            raise CommandError(f"{name!r}: give a market id or EXCHANGE:SYMBOL, e.g. sample_binance:BTCUSDT")
         if market is None:
-            raise CommandError(f"no market {name!r}")
+            raise unknown_market(name)
         selected.append(market)
     return selected
+
+
+def unknown_market(name: str, *, most: int = 12) -> CommandError:
+    """The error for a name that designates no market, naming the markets there are.
+
+    The names differ between the two samples (sample_binance:BTCUSDT after `make run`, sample:BTCUSDT after
+    `setup_sample --single-exchange`), so a bare "no market" leaves the user guessing.
+    """
+    names = [
+        f"{plugin}:{symbol}"
+        for plugin, symbol in Market.objects.order_by("exchange__plugin", "symbol").values_list("exchange__plugin", "symbol")
+    ]
+    if not names:
+        return CommandError(
+            f"no market {name!r}: there are no markets yet (run `manage.py setup_sample` or add some in the admin)"
+        )
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return CommandError(f"no market {name!r}; the markets here are {', '.join(names[:most])}{more}")
