@@ -59,6 +59,25 @@ def test_summary_page_lists_scored_and_unscored_markets(client, scored_market, n
     assert "Not scored yet: ETHUSDT" in page
 
 
+def test_the_readings_table_names_each_rows_exchange(client, no_computation, django_assert_max_num_queries):
+    # The default sample has BTCUSDT on Binance and on Bybit: a row named by its symbol alone is ambiguous.
+    from datetime import UTC, datetime
+
+    from accuracy.models import ReadingsReport
+
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    for plugin in ("sample_binance", "sample_bybit"):
+        market = Market.objects.create(exchange=Exchange.objects.create(plugin=plugin), symbol="BTCUSDT", intervals=["1h"])
+        ReadingsReport.objects.create(
+            market=market, interval="1h", computed_at=when, period_start=when, period_end=when, split_at=when, results={}
+        )
+    with django_assert_max_num_queries(3):
+        page = client.get("/accuracy/").content.decode()
+    table = page[page.index("The four map readings") :]
+    assert 'BTCUSDT</a><br><span class="hint">Binance (sample)</span>' in table
+    assert 'BTCUSDT</a><br><span class="hint">Bybit (sample)</span>' in table
+
+
 def test_without_scores_the_pages_say_so(client, no_computation):
     exchange = Exchange.objects.create(plugin="sample")
     market = Market.objects.create(exchange=exchange, symbol="BTCUSDT", intervals=["15m"])
