@@ -97,6 +97,7 @@ def test_run_local_on_a_port_in_use_says_so_and_starts_nothing(tmp_path):
             _kill_session(process)
     assert process.returncode != 0
     assert "cannot serve on 127.0.0.1:" in output and "Address already in use" in output
+    assert "`make run ADDR=127.0.0.1:8001`" in output  # how to pick another port the way the README starts it
     assert "Started" not in output and "Traceback" not in output
 
 

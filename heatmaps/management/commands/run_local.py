@@ -53,7 +53,7 @@ def check_address_free(addrport: str) -> None:
     except OSError as error:
         raise CommandError(
             f"cannot serve on {addrport}: {error.strerror or error} (another liqsite or web server there?); "
-            "pick another port, e.g. `manage.py run_local 127.0.0.1:8001`"
+            "pick another port, e.g. `make run ADDR=127.0.0.1:8001` or `manage.py run_local 127.0.0.1:8001`"
         ) from None
 
 
