@@ -26,3 +26,7 @@ max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("LIQSITE_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
+# gunicorn >= 25 opens a control socket by default at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), so
+# two gunicorns of one user take the same socket from each other, and a service user without a writable home
+# logs "Control server error". liqsite does not use it (systemd restarts and signals do the job).
+control_socket_disable = True
