@@ -69,7 +69,7 @@ def test_run_local_exits_non_zero_when_its_worker_keeps_dying(tmp_path):
     assert "died 4 times" in text and "liqsite stopped: a background process kept dying." in text
 
 
-def start_run_local(port: int, tmp_path) -> subprocess.Popen:
+def start_run_local(port: int, tmp_path, *, ignore_sigint: bool = False) -> subprocess.Popen:
     env = child_env(LIQSITE_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_local", f"127.0.0.1:{port}"],
@@ -79,7 +79,17 @@ def start_run_local(port: int, tmp_path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # What a shell script does to a job it starts in the background.
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None,
     )
+
+
+def _wait_for_worker(process: subprocess.Popen, output: list[str]) -> int:
+    deadline = time.monotonic() + 60
+    while not (found := re.search(r"Started Celery worker and beat .* \(pid (\d+)\)", "".join(output))):
+        assert time.monotonic() < deadline and process.poll() is None, "".join(output)
+        time.sleep(0.2)
+    return int(found.group(1))
 
 
 def test_run_local_on_a_port_in_use_says_so_and_starts_nothing(tmp_path):
@@ -107,14 +117,31 @@ def test_run_local_stopped_with_sigterm_stops_its_worker(tmp_path):
     reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while not (found := re.search(r"Started Celery worker and beat .* \(pid (\d+)\)", "".join(output))):
-            assert time.monotonic() < deadline and process.poll() is None, "".join(output)
-            time.sleep(0.2)
-        worker = int(found.group(1))
+        worker = _wait_for_worker(process, output)
         time.sleep(2)  # the web server is up
         process.send_signal(signal.SIGTERM)  # what `kill` and service managers send
         assert process.wait(timeout=60) == 0, "".join(output)
+        deadline = time.monotonic() + 30
+        while _alive(worker):
+            assert time.monotonic() < deadline, f"worker {worker} outlived run_local"
+            time.sleep(0.2)
+    finally:
+        _kill_session(process)
+
+
+def test_run_local_started_in_the_background_stops_on_ctrl_c(tmp_path):
+    # A script's background job inherits an ignored SIGINT: Ctrl-C (SIGINT to the group) stopped only the
+    # worker, which run_local restarted, and the site went on serving.
+    process = start_run_local(free_port(), tmp_path, ignore_sigint=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        worker = _wait_for_worker(process, output)
+        time.sleep(2)  # the web server is up
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 0, "".join(output)
+        assert "restarting" not in "".join(output)
         deadline = time.monotonic() + 30
         while _alive(worker):
             assert time.monotonic() < deadline, f"worker {worker} outlived run_local"

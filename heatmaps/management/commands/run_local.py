@@ -137,6 +137,10 @@ class Command(BaseCommand):
         check_address_free(addrport)
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous_sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm) if in_main_thread else None
+        if in_main_thread and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # Started in the background by a script, the process inherits an ignored SIGINT: Ctrl-C (a SIGINT to
+            # the group) would then stop only the worker, which this command restarts, and the site would go on.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         if not os.environ.get("SITE_URL"):
             # Links in emails (alerts, confirmations, resets) must point at the address served here;
             # the environment carries it to the worker, which sends the emails.
