@@ -265,4 +265,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")},
+    "filters": {"without_traceback": {"()": "liqsite.log_filters.WithoutTraceback"}},
+    # A request naming a host not in ALLOWED_HOSTS is a scanner, not a fault: one line, no traceback.
+    "loggers": {
+        "django.security.DisallowedHost": {"filters": ["without_traceback"], "handlers": ["console"], "propagate": False}
+    },
 }

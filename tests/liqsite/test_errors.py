@@ -48,3 +48,22 @@ def test_any_other_error_is_the_plain_500_page(visitor):
     response = visitor.get("/bug/")
     assert response.status_code == 500 and "Retry-After" not in response
     assert b"Something went wrong on our side" in response.content
+
+
+@pytest.mark.django_db
+def test_a_request_for_a_host_not_allowed_is_one_log_line_without_a_traceback():
+    import io
+    import logging
+
+    logger = logging.getLogger("django.security.DisallowedHost")
+    (handler,) = [h for h in logger.handlers if type(h) is logging.StreamHandler]  # the console, not pytest's
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        response = Client().get("/", HTTP_HOST="scanner.invalid")
+    finally:
+        handler.setStream(previous)
+    assert response.status_code == 400
+    logged = stream.getvalue()
+    assert "Invalid HTTP_HOST header: 'scanner.invalid'" in logged
+    assert "Traceback" not in logged and logged.count("\n") == 1, logged
