@@ -21,10 +21,14 @@ from markets.selectors import market_prices
 
 
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Grouped choices for a target field: every market, then every coin (base asset)."""
-    markets = [(f"m:{m.pk}", f"{m.symbol} · {m.exchange.label}") for m in Market.objects.select_related("exchange")]
-    coins = {coin.upper() for coin in Market.objects.exclude(base="").values_list("base", flat=True)}
-    coins |= set(GridSnapshot.objects.filter(market__isnull=True).values_list("coin", flat=True))
+    """Grouped choices for a target field: every market on an enabled exchange, then every coin they trade.
+
+    A market whose exchange is disabled is never refreshed again, so a rule or watch on it could never
+    show anything new; it is not offered (items made before the exchange was disabled stay listed).
+    """
+    offered = Market.objects.filter(exchange__enabled=True).select_related("exchange")
+    markets = [(f"m:{m.pk}", f"{m.symbol} · {m.exchange.label}") for m in offered]
+    coins = {coin.upper() for coin in offered.exclude(base="").values_list("base", flat=True)}
     return [
         ("Markets", markets),
         ("Coins (all exchanges)", [(f"c:{coin}", f"{coin} · all exchanges") for coin in sorted(coins)]),

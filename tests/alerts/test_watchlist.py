@@ -120,3 +120,17 @@ def test_adding_twice_or_an_unknown_market_says_why(owner, owner_client, market)
     unknown = owner_client.post(reverse("alerts:watchlist_add"), {"target": "m:999999"})
     assert unknown.status_code == 200 and "Select a valid choice" in unknown.content.decode()
     assert WatchlistItem.objects.filter(user=owner).count() == 1
+
+
+def test_markets_of_a_disabled_exchange_are_not_offered_and_are_refused(owner, owner_client, market):
+    # A disabled exchange is never refreshed again: a watch or a rule on its markets could never show anything new.
+    other = make_market("SOLUSDT", "SOL", plugin="sample_okx")
+    other.exchange.enabled = False
+    other.exchange.save()
+    for page in (reverse("alerts:watchlist"), reverse("alerts:rule_list")):
+        html = owner_client.get(page).content.decode()
+        assert f'value="m:{market.pk}"' in html and 'value="c:BTC"' in html
+        assert f'value="m:{other.pk}"' not in html and 'value="c:SOL"' not in html
+    refused = owner_client.post(reverse("alerts:watchlist_add"), {"target": f"m:{other.pk}"})
+    assert "Select a valid choice" in refused.content.decode()
+    assert not WatchlistItem.objects.filter(user=owner, market=other).exists()
