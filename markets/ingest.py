@@ -30,6 +30,8 @@ class IngestResult:
     first: datetime | None = None
     last: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    # Single liquidations imported from a file: the span [start, end) the file is taken to cover.
+    covered: tuple[datetime, datetime] | None = None
 
     @property
     def rows(self) -> int:
