@@ -24,11 +24,12 @@ def test_backtest_on_the_sample_markets_prints_the_table_and_the_pages_show_it(c
     out, err = run("backtest")
     # The table: one line per variant and baseline, with the verdicts.
     assert "[1/2] sample:BTCUSDT at 15m" in out and "[2/2] sample:SOL-USDT-SWAP at 1h" in out
-    for key in ("reference (site default)", "long_short", "taker", "mix_fitted", "intrabar", "ageing", "volatility", "bands"):
+    keys = ("reference (site default)", "long_short", "taker", "mix_fitted", "intrabar", "ageing", "turnover", "continuous")
+    for key in (*keys, "volatility", "swing", "bands"):
         assert key in out
     assert "Spearman [95 % CI]" in out and "top-decile steps" in out
     assert "mix_exchange: not scored, no leverage mix written down for this exchange" in out  # OKX recording
-    assert "Variants that beat the reference and both baselines on every market backtested:" in out
+    assert "Variants that beat the reference and every baseline on every market backtested:" in out
     # The progress bar went to stderr and reached the end for both markets.
     assert "[1/2] sample:BTCUSDT [" in err and "[##############################]" in err
     assert err.count("baseline bands") == 2
@@ -43,7 +44,7 @@ def test_backtest_on_the_sample_markets_prints_the_table_and_the_pages_show_it(c
     ref = reports["SOL-USDT-SWAP"].results["rows"][0]
     assert ref["key"] == "reference"
     assert f"{ref['spearman']:+.3f}" in page
-    assert "Volatility baseline" in page and "Fixed bands" in page and "In plain words" in page
+    assert "Range baseline" in page and "Swing baseline" in page and "Fixed bands" in page and "In plain words" in page
     summary = client.get("/accuracy/").content.decode()
     assert "BTCUSDT" in summary and "SOL-USDT-SWAP" in summary and f"{ref['spearman']:+.3f}" in summary
 

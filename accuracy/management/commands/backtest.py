@@ -8,7 +8,7 @@ from accuracy.progress import ProgressBar
 from accuracy.readings_service import market_readings_backtest
 from accuracy.readings_table import text_table as readings_table
 from accuracy.service import FIT_SHARE, BacktestUnavailable, market_backtest
-from accuracy.table import describe_period, text_table
+from accuracy.table import describe_period, text_side_table, text_table
 from liqsite.exchanges import INTERVAL_SECONDS
 from markets.management.commands.refresh import select_markets
 
@@ -23,7 +23,7 @@ def _when(value: str) -> datetime:
 
 class Command(BaseCommand):
     help = (
-        "Replay the model on markets' stored history, score every variant and both baselines on the held-out "
+        "Replay the model on markets' stored history, score every variant and every baseline on the held-out "
         "part of the period, print the table and store it for the accuracy pages."
     )
 
@@ -76,8 +76,14 @@ class Command(BaseCommand):
             self.stdout.write(self.style.MIGRATE_HEADING(f"{prefix}at {run.interval}"))
             self.stdout.write(describe_period(results))
             self.stdout.write(text_table(results))
+            if run.result.info.get("held_out_sided_steps"):
+                self.stdout.write(
+                    f"Against real liquidations per side ({run.result.info['held_out_sided_steps']} held-out steps; "
+                    "Spearman and top-decile with block-bootstrap 95 % intervals):"
+                )
+                self.stdout.write(text_side_table(results))
             won = {k for k, v in results["verdicts"].items() if v["beats_all"]}
-            self.stdout.write(f"Beats the reference and both baselines here: {', '.join(sorted(won)) or 'none'}")
+            self.stdout.write(f"Beats the reference and every baseline here: {', '.join(sorted(won)) or 'none'}")
             self._readings(market, interval, fit_share, no_store)
             if not no_store:
                 self.stdout.write(f"Stored; shown at /markets/{market.pk}/accuracy/")
@@ -86,7 +92,7 @@ class Command(BaseCommand):
         if winners_everywhere is not None:
             self.stdout.write(
                 self.style.SUCCESS(
-                    "Variants that beat the reference and both baselines on every market backtested: "
+                    "Variants that beat the reference and every baseline on every market backtested: "
                     + (", ".join(sorted(winners_everywhere)) or "none")
                 )
             )
