@@ -193,7 +193,6 @@ VARIANTS = (
 SITE_DEFAULT = "reference"
 
 
-
 def mix_candidates(exchange_mix: Mix | None) -> list[Mix]:
     """The fitted mix's candidates: the reference first, the exchange's prior, then the simplex grid."""
     out = [REFERENCE_MIX]
