@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,6 +57,7 @@ from grids.steps import StepArrays  # noqa: E402
 from liqengine import BYBIT_LINEAR, LINEAR, ModelParams  # noqa: E402
 
 HOUR_MS = 3_600_000
+RESULTS = ROOT / "bench" / "ACCURACY.md"
 SAMPLE = ROOT / "plugins" / "sample" / "data" / "multi-exchange-btc-sol-1h-2026-01_03"
 OTHER_EXCHANGES = {"bybit": ("bybit-BTCUSDT", BYBIT_LINEAR), "okx": ("okx-BTC-USDT-SWAP", LINEAR)}
 
@@ -170,6 +173,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit-share", type=float, default=0.5)
     parser.add_argument("--markdown", action="store_true", help="Print the tables as Markdown too (for the README and docs).")
+    parser.add_argument("--write", action="store_true", help="Record the tables in bench/ACCURACY.md.")
     args = parser.parse_args(argv)
     if not 0 < args.fit_share < 1:
         parser.error("--fit-share must lie strictly between 0 and 1")
@@ -204,16 +208,53 @@ def main(argv=None) -> int:
     for key, result in agg.items():
         print(f"\n{key}:")
         print(text_side_table(result.to_dict()))
+    sections = [
+        (
+            f"Held-out hours, {utc(held.info['split'])} → {utc(held.info['end'])} UTC "
+            f"({held.info['held_out_sided_steps']} hours)",
+            held,
+        ),
+        (f"Fit part ({fit.info['held_out_sided_steps']} hours before {utc(held.info['split'])}, its first day as warm-up)", fit),
+        *(
+            (f"Three exchanges, held out from {utc(split)} ({result.info['held_out_sided_steps']} hours): {key}", result)
+            for key, result in agg.items()
+        ),
+    ]
     if args.markdown:
-        print("\n### Held out\n")
-        print(markdown_side_table(held.to_dict()))
-        print("\n### Fit part\n")
-        print(markdown_side_table(fit.to_dict()))
-        for key, result in agg.items():
-            print(f"\n### Three exchanges: {key}\n")
+        for title, result in sections:
+            print(f"\n### {title}\n")
             print(markdown_side_table(result.to_dict()))
+    if args.write:
+        write_results(sections, inp, common, split)
+        print(f"\nRecorded in {RESULTS}.")
     print(f"\n({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def write_results(sections, inp, common, split) -> None:
+    """The tables as Markdown in bench/ACCURACY.md, with when, where and on what they were measured."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = "unknown"
+    lines = [
+        "# Accuracy against real liquidations (`bench/accuracy_real.py`)",
+        "",
+        f"Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {commit or 'unknown'} "
+        f"(load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}; the scores do not depend on it). "
+        f"Site default: `{SITE_DEFAULT}`.",
+        "",
+        f"Development set `{SET}` (read in place, never copied): {len(inp)} Binance BTCUSDT 1h steps with open interest, "
+        f"{utc(int(inp.open_time[0]))} → {utc(int(inp.open_time[-1]) + HOUR_MS)} UTC, against the USD of longs and shorts "
+        "really liquidated on Binance, Bybit and OKX together. Three exchanges: Binance (the same set), Bybit and OKX "
+        f"(the bundled MIT sample), {len(common)} common hours, held out from {utc(split)}.",
+        "",
+        "Each cell: the score on the held-out hours and its block-bootstrap 95 % interval. “beats” = higher on all four "
+        "per-side scores (Spearman and top-decile capture, longs and shorts).",
+    ]
+    for title, result in sections:
+        lines += ["", f"## {title}", "", markdown_side_table(result.to_dict())]
+    RESULTS.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
