@@ -310,11 +310,14 @@ def build_ledger(series: MarketSeries) -> Ledger:
     rows = np.flatnonzero(opened > 0)
     rows = rows[rows >= 1]
     points = params.entry_points
-    # One level per (step, entry point, bucket): rows repeat once per entry point, in order.
     e = entry_prices(h, lo, c, rows, points).reshape(-1)
-    dq = np.repeat(opened[rows] / points, points)
-    s = np.repeat(sigma[rows], points)
-    rows = np.repeat(rows, points)
+    dq = opened[rows]
+    s = sigma[rows]
+    if points > 1:
+        # One level per (step, entry point, bucket): rows repeat once per entry point, in order.
+        dq = np.repeat(dq / points, points)
+        s = np.repeat(s, points)
+        rows = np.repeat(rows, points)
     long_prices = params.formula.level_prices(e, lev, *terms["long"])[0]
     short_prices = params.formula.level_prices(e, lev, *terms["short"])[1]
 
