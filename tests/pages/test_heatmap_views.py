@@ -250,6 +250,13 @@ def test_model_page_explains_parameters(client, db):
         assert words in html
 
 
+def test_model_page_explains_the_measured_options_in_plain_words(client, db):
+    html = client.get(reverse("heatmaps:model_explained")).content.decode()
+    for anchor in ("option-turnover", "option-entries", "option-max-leverage"):
+        assert f'id="{anchor}"' in html
+    assert "open interest is a net number" in html.lower() and "still uses the reference rules" in html
+
+
 def test_binance_pages_say_its_liquidation_feed_is_a_lower_bound(client, grids):
     from plugins.binance.parse import FORCE_ORDER_NOTICE
 
