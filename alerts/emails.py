@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from alerts.links import absolute
 from alerts.models import Alert, AlertRule
 from alerts.services.rules import unsubscribe_token
-from grids.readings import readings_sentences
+from heatmaps.viewing.readings_rows import reading_rows
 from liqsite.accounts.selectors import email_confirmed
 from liqsite.outbox.models import OutboxMessage
 from liqsite.outbox.services import outbox_message_queue
@@ -25,7 +27,9 @@ def alert_email_context(*, alert: Alert, rule: AlertRule) -> dict:
         "unsubscribe_url": unsubscribe_url,
         "rules_url": absolute(reverse("alerts:rule_list")),
         "log_url": absolute(reverse("alerts:log")),
-        "readings": readings_sentences({"readings": alert.details.get("readings")}),
+        # The words as stored when the alert fired; beside each, its measured record on this market
+        # and a link to the accuracy page's section, as the heatmap page shows them.
+        "readings": [replace(row, link=absolute(row.link)) for row in reading_rows(alert.details, rule.target)],
         "pressure": alert.details.get("pressure"),
     }
 

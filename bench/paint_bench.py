@@ -56,20 +56,24 @@ def main() -> int:
         }
         env.pop("CACHE_URL", None)
         manage = [sys.executable, str(ROOT / "manage.py")]
-        for command in (["migrate", "-v0"], ["setup_sample"], ["compute"]):
+        # Both bundled samples: the single-exchange one (its SOL default view, 7d of 15m, is the heaviest
+        # page), then the default three-exchange one, whose exchanges the coin pages sum.
+        commands = (["migrate", "-v0"], ["setup_sample", "--single-exchange"], ["setup_sample"], ["compute"])
+        for command in commands:
             subprocess.run(manage + command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ids = subprocess.run(
             manage
             + [
                 "shell",
                 "-c",
-                "from markets.models import Market; print(' '.join(f'{m.pk}:{m.symbol}' for m in Market.objects.order_by('pk')))",
+                "from markets.models import Market; print(' '.join(f'{m.pk}:{m.symbol}@{m.exchange.label}'.replace(' ', '_')"
+                " for m in Market.objects.select_related('exchange').order_by('pk')))",
             ],
             env=env,
             check=True,
             capture_output=True,
             text=True,
-        ).stdout.split()[-2:]
+        ).stdout.split()
         port = free_port()
         server = subprocess.Popen(
             manage + ["runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -85,8 +89,11 @@ def main() -> int:
                     break
                 except OSError:
                     time.sleep(0.2)
-            pages = [(symbol, f"{base}/markets/{pk}/heatmap/") for pk, symbol in (item.split(":") for item in ids)]
-            pages.append(("SOL (all exchanges)", f"{base}/coins/SOL/heatmap/"))
+            pages = [
+                (name.replace("_", " ").replace("@", " · "), f"{base}/markets/{pk}/heatmap/")
+                for pk, name in (item.split(":", 1) for item in ids if ":" in item and item.split(":")[0].isdigit())
+            ]
+            pages += [(f"{coin} (all exchanges)", f"{base}/coins/{coin}/heatmap/") for coin in ("BTC", "SOL")]
             return run(pages, args.repeat)
         finally:
             server.terminate()

@@ -323,6 +323,11 @@ def grids_compute(target: Target) -> list[ComputeOutcome]:
                     steps_list=[s for _, s in parts],
                 )
             )
+    if target.is_coin:
+        # An aggregate at an interval none of the coin's markets has any more (its exchange was disabled,
+        # another sample loaded) sums markets that are no longer part of the coin: the page would
+        # show it as the coin's finest grid, so it goes.
+        GridSnapshot.objects.filter(coin=target.coin).exclude(interval__in=intervals).delete()
     _announce(target, outcomes)
     return outcomes
 

@@ -21,7 +21,7 @@ numbers it replaces. Other numbers are rounded before they are sent (USD to 3
 significant figures, prices to 6). Functions (tooltips, number formats)
 cannot travel in JSON: ``heatmap.js`` adds the tooltips, and replaces a
 ``"formatter"`` naming one of its formats (``"usd"``, ``"compact"``,
-``"price"``, ``"pointerPrice"``) with the matching function.
+``"price"``, ``"pointerPrice"``, ``"axisPrice"``) with the matching function.
 """
 
 from __future__ import annotations
@@ -44,6 +44,12 @@ SHORT_COLOUR = "#26a69a"
 TEXT_COLOUR = "#9aa3b5"
 LINE_COLOUR = "#2a2f3d"
 PRICE_LINE_COLOUR = "#f5c542"
+TOOLTIP_BACKGROUND, TOOLTIP_TEXT = "#171a23", "#e6e8ee"  # the site's --panel and --text
+
+# Labels drawn on a tag (the last price, the crosshair's price) state their line height: without it
+# ECharts sizes the tag from the width of a CJK character, which Debian's Chromium draws from a
+# narrow fallback glyph, so the tag came out a third of the text's height and cut the digits.
+TAG_TEXT = {"fontSize": 12, "lineHeight": 15, "padding": [1, 4]}
 
 HEATMAP_LEFT, HEATMAP_RIGHT = 84, "21%"
 PROFILE_LEFT, PROFILE_RIGHT = "80.5%", 24
@@ -107,17 +113,17 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
         "axisTick": {"show": False},
         "splitLine": {"show": False},
         # The edges are bin edges, not round numbers: label only the round ticks between them.
-        "axisLabel": {"color": TEXT_COLOUR, "formatter": "price", "showMinLabel": False, "showMaxLabel": False},
+        "axisLabel": {"color": TEXT_COLOUR, "formatter": "axisPrice", "showMinLabel": False, "showMaxLabel": False},
         "axisPointer": {
             "show": True,
             "type": "line",
             "snap": False,
             "triggerTooltip": False,
             "lineStyle": {"color": "#ffffff", "opacity": 0.5, "type": "dashed"},
-            "label": {"show": True, "formatter": "pointerPrice", "backgroundColor": "#3b4252"},
+            "label": {"show": True, "formatter": "pointerPrice", "backgroundColor": "#3b4252"} | TAG_TEXT,
         },
     }
-    return {
+    option = {
         "animation": False,
         "backgroundColor": "transparent",
         "textStyle": {"color": TEXT_COLOUR},
@@ -127,7 +133,15 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
             "textStyle": {"color": TEXT_COLOUR},
             "data": [s["name"] for s in series[2:]],
         },
-        "tooltip": {"trigger": "item", "confine": True},
+        # The site's dark panel and text colours: on ECharts' default white box the chart's grey text was
+        # hard to read (2.5 : 1 contrast).
+        "tooltip": {
+            "trigger": "item",
+            "confine": True,
+            "backgroundColor": TOOLTIP_BACKGROUND,
+            "borderColor": LINE_COLOUR,
+            "textStyle": {"color": TOOLTIP_TEXT},
+        },
         "axisPointer": {"link": [{"xAxisIndex": [0, 2]}]},
         "grid": [
             {"left": HEATMAP_LEFT, "right": HEATMAP_RIGHT, "top": HEATMAP_TOP, "height": HEATMAP_HEIGHT},
@@ -218,8 +232,10 @@ def heatmap_option(window: HeatmapWindow, *, currency: str = "USD", base: str = 
             },
         ],
         "series": series,
-        "media": [{"query": {"maxWidth": NARROW_WIDTH}, "option": _narrow_option(window, scale_top, series)}],
     }
+    narrow = _narrow_option(window, scale_top, series)
+    option["media"] = [{"option": _wide_option(option, narrow)}, {"query": {"maxWidth": NARROW_WIDTH}, "option": narrow}]
+    return option
 
 
 def _narrow_option(window: HeatmapWindow, scale_top: float, series: list[dict]) -> dict:
@@ -246,6 +262,42 @@ def _narrow_option(window: HeatmapWindow, scale_top: float, series: list[dict]) 
         "visualMap": [{"right": 8, "itemHeight": 110, "text": [f"{usd(scale_top)}+", "$0"]}],
         "dataZoom": [{}, {"left": 2, "width": 10, "height": "56%"}],
     }
+
+
+# ECharts' own defaults of what the narrow layout sets and the wide option leaves unsaid.
+_ECHARTS_DEFAULTS = {
+    "legend": {"type": "plain", "right": "auto", "itemGap": 10, "itemWidth": 25, "textStyle": {"fontSize": 12}},
+    "xAxis": [{}, {}, {"axisLabel": {"fontSize": 12}}],
+    "yAxis": [{}, {}, {"axisLabel": {"fontSize": 12}}, {"show": True}],
+}
+
+
+def _wide_option(option: dict, narrow: dict) -> dict:
+    """The wide layout again, as a media item without a query (ECharts applies it when no query matches).
+
+    ECharts merges a matching media rule into the chart but does not undo it when the rule stops
+    matching: only a query-less item is applied then. Without it a chart that was once narrow (a phone
+    turned, a window resized) kept the phone layout after widening again. So this states, for every
+    property the narrow rule sets, its value in the wide option (or ECharts' default).
+    """
+    return _same_paths(narrow, option, _ECHARTS_DEFAULTS)
+
+
+def _same_paths(shape, source, default):
+    """``shape``'s keys and list positions, with the values ``source`` (else ``default``) has there."""
+    if isinstance(shape, dict):
+        return {key: _same_paths(value, _child(source, key), _child(default, key)) for key, value in shape.items()}
+    if isinstance(shape, list) and any(isinstance(item, dict) for item in shape):
+        return [_same_paths(item, _child(source, index), _child(default, index)) for index, item in enumerate(shape)]
+    return source if source is not None else default
+
+
+def _child(node, key):
+    if isinstance(node, dict):
+        return node.get(key)
+    if isinstance(node, list) and isinstance(key, int) and key < len(node):
+        return node[key]
+    return None
 
 
 def _category_axis(data: list[str], *, grid: int, show_labels: bool, labels_shown: int = 10) -> dict:
@@ -364,9 +416,9 @@ def _price_line(window: HeatmapWindow) -> dict:
                 "formatter": _price_text(last),
                 "color": "#111318",
                 "backgroundColor": PRICE_LINE_COLOUR,
-                "padding": [2, 4],
                 "borderRadius": 2,
-            },
+            }
+            | TAG_TEXT,
             "data": [{"name": "last price", "yAxis": last}],
         }
     }
@@ -567,7 +619,10 @@ def add_exchange_split(payload: dict, split) -> dict:
     # Heatmap and candles stay the first two series (the visual map and heatmap.js rely on it).
     option["series"] = series[:2] + profile + series[2:] + lines
     legend = [name for name in option["legend"]["data"] if name not in profile_names]
-    option["legend"]["data"] = legend + [line["name"] for line in lines]
+    # The media items restate the legend's list (a media legend replaces the base one's): all of them change.
+    for holder in [option] + [item["option"] for item in option.get("media", [])]:
+        if "legend" in holder:
+            holder["legend"]["data"] = legend + [line["name"] for line in lines]
     payload["meta"]["byExchange"] = {
         "labels": list(split.labels),
         "long": [_round_sig(row, 3).tolist() for row in split.profile_long],

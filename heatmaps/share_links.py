@@ -56,11 +56,16 @@ def share_title(view: HeatmapView) -> str:
 
 def share_description(analysis: dict) -> str:
     """One line for link previews: the squeeze summary at ±5 %, marked as an estimate."""
-    rows, heavier = squeeze_rows(analysis)
+    rows, _ = squeeze_rows(analysis)
     five = next((row for row in rows if row.percent == "5"), None)
     if five is None:
         return "Estimated pending liquidations by price (model estimate)."
-    side = {"long": "longs heavier", "short": "shorts heavier", "balanced": "balanced"}.get(heavier, "")
+    # The side of the figures quoted, at 5 %: the stored verdict is judged on the widest move (10 %)
+    # and can be the other way, which a preview quoting the 5 % figures would contradict.
+    side = ""
+    if five.long_usd is not None and five.short_usd is not None:
+        longs, shorts = five.long_usd, five.short_usd
+        side = "longs heavier" if longs > shorts else "shorts heavier" if shorts > longs else "balanced"
     text = (
         f"Model estimate: {usd(five.long_usd)} of longs liquidate if price falls 5 %, "
         f"{usd(five.short_usd)} of shorts if it rises 5 %"

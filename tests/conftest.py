@@ -14,6 +14,39 @@ from liqsite.exchanges.registry import reload_plugins
 REQUIRE_SERVICES = os.environ.get("LIQSITE_REQUIRE_SERVICES") == "1"
 
 
+def pytest_configure(config):
+    isolate_parallel_workers_cache()
+
+
+def isolate_parallel_workers_cache() -> None:
+    """Give each parallel test process (``pytest -n``) its own part of a shared Redis cache.
+
+    With ``CACHE_URL`` every test process talks to the same Redis database. Without
+    this, two processes count each other's failed log-ins (the throttles key on the
+    client address, the same in every test) and each test's ``cache.clear()``
+    (Redis ``FLUSHDB``) wipes the counters of a test running in the other process.
+    Each worker gets its own key prefix, and clearing deletes only that prefix.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    from django.conf import settings
+
+    cache_settings = settings.CACHES["default"]
+    if not cache_settings["BACKEND"].endswith("RedisCache"):
+        return  # in-process memory: each worker has its own already
+    cache_settings["KEY_PREFIX"] = f"{cache_settings.get('KEY_PREFIX', '')}-test-{worker}"
+
+    from django.core.cache.backends.redis import RedisCache
+
+    def clear_this_workers_keys(self) -> bool:
+        client = self._cache.get_client(None, write=True)
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        return bool(client.delete(*keys)) if keys else True
+
+    RedisCache.clear = clear_this_workers_keys
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: throttles, page caches and pending-task marks are per test."""

@@ -19,7 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTICE = ROOT / "NOTICE"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# The shared data folder, read in place: $LIQSITE_SHARED_DATA (CI sets it), else beside the repository.
+SHARED_DATA = Path(os.environ.get("LIQSITE_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 # Where bundled third-party files live: sample data, plugin data files, test fixtures, vendored front-end code.
 SCOPE = ("plugins/sample/data/**", "plugins/*/data/**", "tests/**/fixtures/**", "**/static/**/vendor/**")

@@ -36,7 +36,7 @@ class HeatmapView:
     choice: Choice | None = None
     window: HeatmapWindow | None = None
     layers: Layers | None = None
-    markets: list[Market] = field(default_factory=list)  # markets in the view (coin pages: every market of the coin)
+    markets: list[Market] = field(default_factory=list)  # markets in the view (a coin: its markets on enabled exchanges)
     cache_key: str = ""  # names this view's data (snapshot version, canonical query); "" when nothing is cached
 
     @property
@@ -119,9 +119,9 @@ def _cache_key(target: Target, snapshot: GridSnapshot, query: ViewQuery) -> str:
 
 
 def _target_markets(target: Target) -> list[Market]:
-    if not target.is_coin:
-        return [target.loaded().market]
-    return list(Market.objects.filter(base__iexact=target.coin).select_related("exchange"))
+    # A coin's markets are those its grid sums (on enabled exchanges); a market of a disabled exchange
+    # was listed as one of them.
+    return target.markets()
 
 
 def _apply_filters(query: ViewQuery, layers: Layers | None, markets: list[Market], snapshot: GridSnapshot):

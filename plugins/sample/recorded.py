@@ -119,17 +119,17 @@ class SampleBinance(RecordedExchange):
     """Binance USDⓈ-M BTCUSDT and SOLUSDT, 2026-02-13 .. 03-05 (Binance keeps 30 days of OI history)."""
 
     label = "Binance (sample)"
-    description = "Recorded Binance USDⓈ-M BTCUSDT and SOLUSDT, hourly, Feb–Mar 2026 (MIT); needs no network."
+    description = "Recorded Binance USDS-M BTCUSDT and SOLUSDT, hourly, Feb–Mar 2026 (MIT); needs no network."
     # Binance's formula (margin on the value at liquidation) with its published brackets.
     maintenance_basis = {"linear": "liquidation", "inverse": "liquidation"}
     markets = {
         "BTCUSDT": RecordedMarket(
-            _linear("BTCUSDT", "BTC", 1.0, 0.1, "Binance USDⓈ-M", "OI from 2026-02-13"),
+            _linear("BTCUSDT", "BTC", 1.0, 0.1, "Binance USDS-M", "OI from 2026-02-13"),
             "binance-BTCUSDT",
             ("btcusdt_tiers.json", "BTC/USDT:USDT"),
         ),
         "SOLUSDT": RecordedMarket(
-            _linear("SOLUSDT", "SOL", 1.0, 0.01, "Binance USDⓈ-M", "OI from 2026-02-13"),
+            _linear("SOLUSDT", "SOL", 1.0, 0.01, "Binance USDS-M", "OI from 2026-02-13"),
             "binance-SOLUSDT",
             ("solusdt_tiers.json", "SOL/USDT:USDT"),
         ),

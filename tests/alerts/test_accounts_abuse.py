@@ -123,13 +123,18 @@ def test_with_cache_url_every_process_counts_together(settings):
 
     if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
         skip_or_fail_without("Redis", "CACHE_URL is not set, so the cache is this process's memory")
+    from django.core.cache import cache
+
     other_process = (
-        "import django; django.setup(); from liqsite.accounts.throttle import LoginThrottle, USERNAME_LIMIT\n"
+        "import sys, django; django.setup()\n"
+        "from django.core.cache import cache; cache.key_prefix = sys.argv[1]  # this test process's (see tests/conftest.py)\n"
+        "from liqsite.accounts.throttle import LoginThrottle, USERNAME_LIMIT\n"
         "for _ in range(USERNAME_LIMIT): LoginThrottle('owner', '198.51.100.7').record_failure()"
     )
     environment = os.environ | {"DJANGO_SETTINGS_MODULE": "liqsite.settings"}
     root = Path(__file__).resolve().parents[2]
-    subprocess.run([sys.executable, "-c", other_process], cwd=root, env=environment, check=True, timeout=60)
+    command = [sys.executable, "-c", other_process, cache.key_prefix]
+    subprocess.run(command, cwd=root, env=environment, check=True, timeout=60)
     assert throttle.LoginThrottle("owner", "198.51.100.7").blocked()
     assert not throttle.LoginThrottle("owner", "203.0.113.5").blocked()
 

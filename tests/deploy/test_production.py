@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
 import secrets
 import shlex
@@ -33,8 +34,6 @@ from tests.deploy.processes import ROOT, Process, child_env, free_port, port_ope
 
 pytestmark = pytest.mark.services
 
-# Redis db numbers this test owns on the configured server (flushed before and after).
-BROKER_DB, CACHE_DB = 10, 11
 PAGE_BUDGET = 150 * 1024
 SETUP = """
 from django.contrib.auth.models import User
@@ -125,12 +124,21 @@ def postgres_url():
 
 @pytest.fixture
 def redis_urls():
+    """The run's own broker and cache dbs (CELERY_BROKER_URL, CACHE_URL), flushed before and after.
+
+    Taken from the run's settings rather than fixed numbers, so that runs given different dbs on one
+    Redis server (CI beside another engineer's suite) never flush each other's queues.
+    """
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         skip_or_fail_without("Redis", f"the broker is {settings.CELERY_BROKER_URL} (set CELERY_BROKER_URL=redis://...)")
+    cache_url = os.environ.get("CACHE_URL", "")
+    if not cache_url.startswith("redis"):
+        skip_or_fail_without("Redis", "CACHE_URL is not a redis:// URL (the production block shares its cache in Redis)")
+    if cache_url == settings.CELERY_BROKER_URL:
+        pytest.fail("CACHE_URL and CELERY_BROKER_URL name the same Redis db; give each its own")
     import redis
 
-    server = settings.CELERY_BROKER_URL.rsplit("/", 1)[0]
-    urls = (f"{server}/{BROKER_DB}", f"{server}/{CACHE_DB}")
+    urls = (settings.CELERY_BROKER_URL, cache_url)
     for url in urls:
         redis.Redis.from_url(url).flushdb()
     yield urls
@@ -183,6 +191,8 @@ def test_the_readme_production_deployment_refreshes_computes_serves_and_mails(tm
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
         DEFAULT_FROM_EMAIL="liqsite <alerts@liqsite.example>",
+        LIQSITE_PROXY_HEADER="X-Forwarded-For",
+        LIQSITE_TRUSTED_PROXIES="127.0.0.1,::1",
         LIQSITE_VAR_DIR=str(var),
         LIQSITE_BIND=f"127.0.0.1:{port}",
         LIQSITE_WEB_WORKERS="2",

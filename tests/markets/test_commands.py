@@ -1,9 +1,12 @@
 """Management commands: setup_sample, refresh, import_series."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
 from markets.models import Candle, Exchange, Market, OpenInterest
 
@@ -69,6 +72,13 @@ def test_setup_sample_switches_between_the_samples_so_a_coin_never_mixes_them():
     from grids.targets import coin_markets
 
     assert {m.exchange.plugin for m in coin_markets("BTC")} == {"sample_binance", "sample_bybit", "sample_okx"}
+    # The single-exchange sample's coin grids (15m, 5m) summed markets that are no longer part of the coin:
+    # the coin page showed them as its finest grid, with June 2026 data and the disabled exchange listed.
+    from grids.models import GridSnapshot
+
+    assert set(GridSnapshot.objects.filter(coin__in=("BTC", "SOL")).values_list("interval", flat=True)) == {"1h"}
+    page = Client().get(reverse("heatmaps:coin_heatmap", args=["SOL"])).content.decode()
+    assert "1h steps" in page and "Sample data (offline)" not in page
     back = run("setup_sample", "--single-exchange")
     assert back.count("Disabled exchange") == 3
     assert {m.exchange.plugin for m in coin_markets("BTC")} == {"sample"}
@@ -147,3 +157,31 @@ def test_import_series_needs_an_interval_and_a_known_market(btc, tmp_path):
         run("import_series", "sample:BTCUSDT", "candles", str(path))
     with pytest.raises(CommandError, match="no market 'sample:NOPE'"):
         run("import_series", "sample:NOPE", "funding", str(path))
+
+
+def test_refresh_with_new_rows_gets_them_their_grids(django_capture_on_commit_callbacks):
+    # The report: rows stored by `manage.py refresh` were never computed (only the periodic task queued
+    # the computation), and the next periodic refresh found nothing new, so the map stayed behind for good.
+    from grids.models import GridSnapshot
+
+    run("setup_sample", "--single-exchange")
+    btc = Market.objects.get(exchange__plugin="sample", symbol="BTCUSDT")
+
+    def grid_end():
+        return GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed").end
+
+    complete = grid_end()
+    # The last two hours are not stored yet (the exchange had not published them), and the grid ends earlier.
+    Candle.objects.filter(market=btc, time__gt=complete - timedelta(hours=2)).delete()
+    OpenInterest.objects.filter(market=btc, time__gt=complete - timedelta(hours=2)).delete()
+    run("compute", "sample:BTCUSDT")
+    assert grid_end() < complete
+
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("refresh", "sample:BTCUSDT")
+    assert "grids: queued for computing" in output
+    assert grid_end() == complete
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        output = run("refresh", "sample:BTCUSDT", "--no-compute")
+    assert "grids:" not in output and queued == []

@@ -169,3 +169,45 @@ def test_the_file_is_read_lazily_one_batch_at_a_time(btc, monkeypatch):
     # Header + 10 rows read (plus the first line of the next batch at most) when the first batch is written.
     assert read_when_written == [(10, 11), (10, 21), (5, 27)]
     assert BATCH_ROWS >= 1000  # large enough that a batch's round trips stay cheap
+
+
+def test_from_the_shell_a_malformed_file_exits_non_zero_with_one_line_and_changes_nothing(tmp_path):
+    """What a user at the shell sees: `manage.py import_series` in its own process, on its own SQLite."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
+    env |= {"LIQSITE_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "liqsite.settings"}
+
+    def manage(*args):
+        command = [sys.executable, "manage.py", *args]
+        return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+    assert manage("migrate", "-v0").returncode == 0
+    setup = (
+        "from markets.models import Exchange, Market\n"
+        "Market.objects.create(exchange=Exchange.objects.create(plugin='sample'), symbol='BTCUSDT', intervals=['15m'])"
+    )
+    assert manage("shell", "-c", setup).returncode == 0
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + GOOD)
+    assert "1 new" in manage("import_series", "sample:BTCUSDT", "candles", str(good), "--interval", "15m").stdout
+    files = {
+        "extra.csv": (HEADER + "1715212800000,100.0,102.0,98.0,101.0,10,999,888\n").encode(),
+        "latin1.csv": HEADER.encode() + b"1715212800000,100.0,102.0,98.0,10\xff1.0,10\n",
+        "year1.csv": (HEADER + "0001-01-01T00:00:00+14:00,100,102,98,101,10\n").encode(),
+        "huge.csv": (HEADER + "1715212800000,100,102,98,101," + "9" * 140_000 + "\n").encode(),
+    }
+    stored = "from markets.models import Candle; print(list(Candle.objects.values_list('time', 'high', 'volume')))"
+    before = manage("shell", "-c", stored).stdout
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        result = manage("import_series", "sample:BTCUSDT", "candles", str(tmp_path / name), "--interval", "15m")
+        assert result.returncode == 1, (name, result.stdout, result.stderr)
+        assert result.stdout == "" and result.stderr.count("\n") == 1, (name, result.stderr)
+        assert result.stderr.startswith(f"CommandError: {tmp_path / name}: line 2: "), (name, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert manage("shell", "-c", stored).stdout == before

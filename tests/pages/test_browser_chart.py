@@ -2,13 +2,16 @@
 price line, crosshair, price zoom and reset, PNG download, leverage buttons, focus after a swap,
 and the phone layout.
 
-Paint times are measured here and printed; the targets (1.5 s to a painted
-default view, 500 ms for a control swap) are measured by bench/paint_bench.py
-and recorded in bench/PAINT.md, not asserted as timings in a test.
+Paint times are measured here: every bundled market's default view must be
+painted within 1.5 s of navigation (the better of two navigations, so that one
+stall of a shared machine does not decide it). Cold-cache figures and swap
+times for each view are measured by bench/paint_bench.py and recorded in
+bench/PAINT.md.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
@@ -19,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grids.models import GridSnapshot
-from heatmaps.charts import COLOUR_SCALE
+from heatmaps.charts import COLOUR_SCALE, PRICE_LINE_COLOUR
 from markets.models import Market
 from tests.pages.factories import pack_with_extras, synthetic_arrays
 from tests.pages.png import colours_present, decode_png
@@ -27,6 +30,7 @@ from tests.pages.test_browser import browser  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+PAINT_BUDGET_MS = 1500  # issue 14: the default view fully painted within 1.5 s of navigation
 CHART = "document.querySelector('[data-heatmap]')"
 INSTANCE = f"echarts.getInstanceByDom({CHART})"
 
@@ -81,13 +85,17 @@ def swap_to(page, group: str, label: str, url_part: str) -> None:
 
 
 def test_every_bundled_market_is_painted_whole_in_one_pass(live_server, browser):  # noqa: F811
-    call_command("setup_sample", stdout=open("/dev/null", "w"))
-    call_command("compute", stdout=open("/dev/null", "w"))
+    # Both bundled samples: the single-exchange one's SOL default view (7d of 15m) is the heaviest page.
+    call_command("setup_sample", "--single-exchange", stdout=io.StringIO())
+    call_command("setup_sample", stdout=io.StringIO())
     urls = [reverse("heatmaps:market_heatmap", args=[m.pk]) for m in Market.objects.order_by("pk")]
-    urls.append(reverse("heatmaps:coin_heatmap", args=["SOL"]))
+    urls += [reverse("heatmaps:coin_heatmap", args=[coin]) for coin in ("BTC", "SOL")]
     page, errors = new_page(browser)
     for url in urls:
         ms = goto_painted(page, live_server.url + url)
+        if ms > PAINT_BUDGET_MS:
+            ms = min(ms, goto_painted(page, live_server.url + url))
+        assert ms <= PAINT_BUDGET_MS, f"{url}: painted {ms} ms after navigation (budget {PAINT_BUDGET_MS} ms)"
         # The moment the chart says "painted", the whole map is there: the newest
         # columns (right edge) as well as the oldest, and on one canvas, not in layers.
         box = map_box(page)
@@ -117,7 +125,11 @@ def test_clicking_through_controls_quickly_repaints_without_errors(live_server, 
     assert [e for e in errors if not e.startswith(("htmx:afterRequest,", "htmx:sendAbort,"))] == []
 
 
-def test_open_page_appends_a_new_grid_without_reload_or_jump(live_server, grids, browser):  # noqa: F811
+def test_open_page_appends_a_new_grid_without_reload_or_jump(live_server, grids, browser, monkeypatch):  # noqa: F811
+    from heatmaps.pages import context
+
+    # The page's own timer does the checking (every 30 s on the site; every 2 s here, to keep the test short).
+    monkeypatch.setattr(context, "LIVE_SECONDS", 2)
     snapshot = grids["15m"]
     page, errors = new_page(browser)
     goto_painted(page, live_server.url + reverse("heatmaps:market_heatmap", args=[snapshot.market_id]))
@@ -137,9 +149,9 @@ def test_open_page_appends_a_new_grid_without_reload_or_jump(live_server, grids,
         input_digest="live-test",
         steps=908,
     )
-    page.evaluate("() => window.liqsiteLive.check()")
     page.wait_for_function(
-        f"() => {CHART}.__liqsite.meta.times.length && {CHART}.__liqsite.meta.times.at(-1) > {times_before[-1]}"
+        f"() => {CHART}.__liqsite.meta.times.length && {CHART}.__liqsite.meta.times.at(-1) > {times_before[-1]}",
+        timeout=15_000,
     )
     times_after = page.evaluate(f"() => {CHART}.__liqsite.meta.times")
     assert times_after[-1] == times_before[-1] + 8 * 900_000
@@ -228,6 +240,10 @@ def test_leverage_all_then_one_shows_only_that_one(live_server, grids, browser):
     swap_to(page, "buckets", "5×", "buckets=5")
     assert re.search(r"buckets=5(&|$)", page.url)
     assert page.locator('[data-control="buckets"] .active').all_inner_texts() == ["5×"]
+    # The focus stays on the control used, although "5×" is now no link (the last bucket cannot be switched off).
+    assert page.evaluate("() => document.activeElement.textContent") == "5×"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "10×"
     swap_to(page, "buckets", "25×", "buckets=5,25")
     assert page.locator('[data-control="buckets"] .active').all_inner_texts() == ["5×", "25×"]
     assert errors == []
@@ -277,4 +293,62 @@ def test_chart_texts_fit_and_do_not_overlap(live_server, grids, browser, width, 
     assert len(time_labels) >= 2
     for left, right in zip(time_labels, time_labels[1:]):
         assert not overlaps(left, right), (left, right)
+    assert errors == []
+
+
+def chart_layout(page) -> dict:
+    return page.evaluate(
+        f"""() => {{ const o = {INSTANCE}.getOption();
+        return {{legendLeft: o.legend[0].left, liquidatedAxis: o.yAxis[3].show, priceName: o.yAxis[0].name,
+                 timeLabels: o.xAxis[2].axisLabel.interval}}; }}"""
+    )
+
+
+def test_the_phone_layout_is_undone_when_the_chart_widens_again(live_server, grids, browser):  # noqa: F811
+    # The report: once narrower than 640 px (a phone turned, a window resized), the chart kept the phone
+    # layout after widening again: no axis names, no liquidation axis, three time labels on a desktop.
+    page, errors = new_page(browser, 1440, 900)
+    goto_painted(page, live_server.url + reverse("heatmaps:market_heatmap", args=[grids["15m"].market_id]))
+    wide = chart_layout(page)
+    assert wide["priceName"] == "price" and wide["liquidatedAxis"] is True
+    page.set_viewport_size({"width": 500, "height": 900})
+    page.wait_for_function(f"() => {INSTANCE}.getOption().yAxis[0].name === ''")
+    assert chart_layout(page) != wide
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.wait_for_function(f"() => {INSTANCE}.getOption().yAxis[0].name === 'price'")
+    assert chart_layout(page) == wide
+    assert errors == []
+
+
+def test_the_price_tag_holds_its_digits_and_ticks_share_their_decimals(live_server, exchange, browser):  # noqa: F811
+    from markets.models import Market
+    from tests.pages.factories import make_snapshot, synthetic_arrays
+
+    # A price near 100: the old labels were rounded one by one (90.00, 95.00, 100.0, 105.0).
+    market = Market.objects.create(exchange=exchange, symbol="SOLUSDT", base="SOL", quote="USDT", intervals=["15m"])
+    make_snapshot(market=market, arrays=synthetic_arrays(steps=900, price=100.0, seed=4))
+    page, errors = new_page(browser)
+    goto_painted(page, live_server.url + reverse("heatmaps:market_heatmap", args=[market.pk]))
+    texts = page.evaluate(TEXTS_JS)
+    label = page.evaluate(f"() => {INSTANCE}.getOption().series[1].markLine.label.formatter")
+    (tag,) = [t for t in texts if t["text"] == label]
+    # Debian's Chromium measured the tag's line from a narrow fallback glyph: the tag came out 8 px tall and
+    # cut the 12 px digits. Measured on the screen: the rows of the tag's colour across the label.
+    chart_box = page.locator("[data-heatmap]").bounding_box()
+    clip = {"x": chart_box["x"] + tag["x"], "y": chart_box["y"] + tag["y"] - 16, "width": tag["width"], "height": 40}
+    pixels = decode_png(page.screenshot(clip=clip))[..., :3].astype(int)
+    tag_colour = np.array([int(PRICE_LINE_COLOUR[i : i + 2], 16) for i in (1, 3, 5)])
+    rows = (np.abs(pixels - tag_colour).max(axis=2) <= 40).mean(axis=1) >= 0.3
+    assert rows.sum() >= 14, rows.astype(int).tolist()
+    ticks = [t["text"] for t in texts if t["kind"] == "yAxis" and re.fullmatch(r"[\d,.]+", t["text"]) and t["text"] != label]
+    assert len(ticks) >= 4 and any(float(t.replace(",", "")) >= 100 for t in ticks) and any(float(t) < 100 for t in ticks)
+    assert len({len(t.partition(".")[2]) for t in ticks}) == 1, ticks
+    # Zoomed in, the labels gain the decimals the finer spacing needs, all alike again.
+    page.evaluate(f"() => {INSTANCE}.dispatchAction({{type: 'dataZoom', dataZoomIndex: 1, start: 49, end: 51}})")
+    page.wait_for_timeout(300)
+    zoomed = [t["text"] for t in page.evaluate(TEXTS_JS) if t["kind"] == "yAxis" and re.fullmatch(r"[\d,.]+", t["text"])]
+    zoomed = [t for t in zoomed if t != label]
+    assert len({len(t.partition(".")[2]) for t in zoomed}) == 1 and "." in zoomed[0], zoomed
+    steps = np.diff(sorted(float(t) for t in zoomed))
+    assert np.allclose(steps, steps[0]) and steps[0] < 1
     assert errors == []

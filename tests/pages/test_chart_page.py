@@ -70,7 +70,7 @@ def test_price_axis_is_a_zoomable_value_axis_with_the_last_close_marked(client, 
     payload = payload_of(client.get(page_url(grids["15m"].market)))
     option, meta = payload["option"], payload["meta"]
     price_axis = option["yAxis"][0]
-    assert price_axis["type"] == "value" and price_axis["axisLabel"]["formatter"] == "price"
+    assert price_axis["type"] == "value" and price_axis["axisLabel"]["formatter"] == "axisPrice"
     assert price_axis["axisPointer"]["show"] and price_axis["axisPointer"]["label"]["formatter"] == "pointerPrice"
     assert any(zoom.get("yAxisIndex") == [0, 1] and zoom["type"] == "slider" for zoom in option["dataZoom"])
     closes = [c for c in meta["prices"][3] if c != "-"]
@@ -82,11 +82,56 @@ def test_price_axis_is_a_zoomable_value_axis_with_the_last_close_marked(client, 
 
 def test_phone_layout_rule_keeps_the_legend_list_and_thins_the_time_labels(client, grids):
     option = payload_of(client.get(page_url(grids["15m"].market)))["option"]
-    narrow = option["media"][0]
+    wide, narrow = option["media"]
     assert narrow["query"] == {"maxWidth": 640}
     assert narrow["option"]["legend"]["data"] == option["legend"]["data"]
     assert narrow["option"]["legend"]["type"] == "scroll"
     assert narrow["option"]["xAxis"][2]["axisLabel"]["interval"] >= len(option["xAxis"][2]["data"]) // 3
+    # What a chart that was narrow returns to when it widens (ECharts applies the query-less item then):
+    # every property the phone rule sets, with its wide value. Without it the phone layout stayed.
+    assert "query" not in wide
+
+    def leaves(node, path=()):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from leaves(value, (*path, key))
+        elif isinstance(node, list) and any(isinstance(item, dict) for item in node):
+            for index, value in enumerate(node):
+                yield from leaves(value, (*path, index))
+        else:
+            yield path
+
+    def at(node, path):
+        for key in path:
+            node = node[key]
+        return node
+
+    for path in leaves(narrow["option"]):
+        assert at(wide["option"], path) is not None, path
+    assert at(wide["option"], ("yAxis", 0, "name")) == option["yAxis"][0]["name"] == "price"
+    assert at(wide["option"], ("legend", "left")) == option["legend"]["left"]
+    assert at(wide["option"], ("yAxis", 3, "show")) is True and at(wide["option"], ("legend", "type")) == "plain"
+
+
+def test_the_coin_charts_legend_is_the_same_in_every_layout():
+    from heatmaps.charts import add_exchange_split
+    from heatmaps.viewing.by_exchange import ExchangeSplit
+
+    window = sample_window(steps=100)
+    rows, columns = len(window.edges) - 1, window.columns
+    split = ExchangeSplit(
+        keys=("okx", "bybit"),
+        labels=("OKX", "Bybit"),
+        profile_long=np.ones((2, rows)),
+        profile_short=np.ones((2, rows)),
+        open_interest=np.ones((2, columns)),
+        bin_edges=np.asarray(window.edges),
+        last_bins=np.ones((2, rows)),
+    )
+    option = add_exchange_split(chart_payload(window), split)["option"]
+    assert "Open interest · OKX" in option["legend"]["data"]
+    assert "Longs pending now" not in option["legend"]["data"]  # split by exchange
+    assert [item["option"]["legend"]["data"] for item in option["media"]] == [option["legend"]["data"]] * 2
 
 
 def test_leverage_buttons_pick_forwards_from_all_then_toggle(client, grids):
@@ -107,7 +152,7 @@ def test_leverage_buttons_pick_forwards_from_all_then_toggle(client, grids):
     assert links["5×"] == "10" and links["25×"] == "5,10,25" and links["all"] == ""
     html = client.get(page_url(market, interval="15m", buckets="5")).content.decode()
     group = html.split('data-control="buckets"')[1].split("</div>")[0]
-    assert re.search(r'<span class="off active" title="at least one bucket is shown">5×</span>', group)
+    assert re.search(r'<span class="off active" tabindex="-1" title="at least one bucket is shown">5×</span>', group)
     assert re.search(r'buckets=5"[^>]*class="active"', group) is None  # "5×" is no link while it is the only one
 
 
@@ -194,3 +239,15 @@ def test_payload_marks_the_cells_encoding():
     payload = chart_payload(sample_window(steps=100))
     assert payload["meta"]["cells"]["encoding"] == "sig3-u16-delta-deflate"
     assert payload["meta"]["scaleTop"] >= 0 and payload["meta"]["colours"][0] == "#440154"
+
+
+def test_the_tooltip_is_readable_on_the_dark_page():
+    # ECharts' default white tooltip box held the chart's grey text (#9aa3b5): a contrast of 2.5 : 1.
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    tooltip = chart_payload(sample_window(steps=100))["option"]["tooltip"]
+    lighter, darker = sorted((luminance(tooltip["textStyle"]["color"]), luminance(tooltip["backgroundColor"])), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG AA for body text

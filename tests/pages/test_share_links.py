@@ -161,3 +161,35 @@ def test_a_shared_filtered_view_says_that_filters_are_on(client, grids, trader, 
     link = create_link(client, trader, grids["15m"].market, frozen=frozen, buckets="25,50")
     page = Client().get(link.get_absolute_url()).content.decode()
     assert "Filters on:" in page
+
+
+def test_the_preview_text_names_the_heavier_side_of_the_figures_it_quotes():
+    # The report: "$5.1M of longs liquidate if price falls 5 %, $2.5M of shorts if it rises 5 %; shorts heavier."
+    # The stored verdict is judged on a 10 % move; the preview quotes 5 %, so it must judge 5 %.
+    from heatmaps.share_links import share_description
+
+    analysis = {"squeeze": {"down": {"5": 5.1e6, "10": 8e6}, "up": {"5": 2.5e6, "10": 9e6}, "heavier": "short"}}
+    assert share_description(analysis) == (
+        "Model estimate: $5.1M of longs liquidate if price falls 5 %, $2.5M of shorts if it rises 5 %; longs heavier."
+    )
+    analysis["squeeze"]["up"]["5"] = 5.1e6
+    assert share_description(analysis).endswith("; balanced.")
+    analysis["squeeze"]["up"]["5"] = None
+    assert share_description(analysis).endswith(" if it rises 5 %.")
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_the_share_page_states_the_readings_with_their_record_and_link(client, grids, trader, frozen):
+    from grids.readings import readings_to_json
+    from liqengine import read_map
+
+    snapshot = grids["15m"]
+    a = snapshot.load_arrays()
+    readings = readings_to_json(read_map(a["long_grid"], a["short_grid"], a["bin_edges"], a["close"], a["times"]), a["times"])
+    GridSnapshot.objects.filter(pk=snapshot.pk).update(analysis=snapshot.analysis | {"readings": readings})
+    link = create_link(client, trader, snapshot.market, frozen=frozen)
+    html = Client().get(link.get_absolute_url()).content.decode().replace("&#x27;", "'")
+    accuracy = reverse("heatmaps:market_accuracy", args=[snapshot.market_id])
+    for key in ("fakeout", "volatility", "lean", "magnet"):
+        assert f'data-reading="{key}"' in html and f'href="{accuracy}#reading-{key}"' in html
+    assert html.count("Measured on this market's history") == 4 and "not enough history yet" in html

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 # A worker that dies more than this many times within WINDOW_SECONDS is broken, not unlucky.
 MAX_RESTARTS = 3
@@ -32,6 +33,33 @@ def site_url_for(addrport: str) -> str:
     if host in ("", "0.0.0.0", "0", "[::]"):
         host = "127.0.0.1"  # every interface: this machine's own address works
     return f"http://{host}:{port}"
+
+
+def check_address_free(addrport: str) -> None:
+    """Refuse an address the web server could not listen on, before any background process is started.
+
+    runserver reports "port already in use" with ``os._exit(1)``, which skips every ``finally``: a worker
+    started first would be left running with nobody to stop it.
+    """
+    host, _, port = addrport.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver does: a closing socket is no obstacle
+            probe.bind((host, int(port)))
+    except ValueError:
+        raise CommandError(f"{addrport!r} is not an address and port, e.g. 127.0.0.1:8000 or 8001") from None
+    except OSError as error:
+        raise CommandError(
+            f"cannot serve on {addrport}: {error.strerror or error} (another liqsite or web server there?); "
+            "pick another port, e.g. `manage.py run_local 127.0.0.1:8001`"
+        ) from None
+
+
+def _stop_on_sigterm(signum, frame):
+    # Handled as Ctrl-C is: the web server returns and the background processes are stopped, not orphaned.
+    raise KeyboardInterrupt
 
 
 class Supervisor:
@@ -106,6 +134,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, addrport, no_worker, collector=False, **options):
+        check_address_free(addrport)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous_sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm) if in_main_thread else None
         if not os.environ.get("SITE_URL"):
             # Links in emails (alerts, confirmations, resets) must point at the address served here;
             # the environment carries it to the worker, which sends the emails.
@@ -163,6 +194,8 @@ class Command(BaseCommand):
         finally:
             for child in children:
                 child.stop()
+            if in_main_thread:
+                signal.signal(signal.SIGTERM, previous_sigterm)
         if gave_up.is_set():
             self.stderr.write("liqsite stopped: a background process kept dying.")
             sys.exit(1)

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         names = []
         for plugin, markets in chosen.items():
             names += self._add(plugin, markets)
-        call_command("refresh", *names, stdout=self.stdout)
+        call_command("refresh", *names, "--no-compute", stdout=self.stdout)  # computed on the next line
         call_command("compute", *names, stdout=self.stdout)
         # Score the map at once, so the accuracy pages have something to show before the daily run.
         call_command("backtest", *names, "--no-progress", stdout=self.stdout)

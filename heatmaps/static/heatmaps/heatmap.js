@@ -64,6 +64,22 @@
     pointerPrice: function (p) { return price(p.value); },
   };
 
+  // Price-axis labels, all with the decimals their tick spacing needs: 105, 100, 95 rather than
+  // 105.0, 100.0, 95.00 (each rounded on its own). The spacing changes with the price zoom, so it
+  // is read from the axis each time.
+  function axisPriceFormatter(chart) {
+    return function (value) {
+      var step = 0;
+      try {
+        var scale = chart.getModel().getComponent("yAxis", 0).axis.scale;  // ECharts 6: getConfig(); 5: getInterval()
+        step = scale.getConfig ? scale.getConfig().interval : scale.getInterval();
+      } catch (e) { step = 0; }
+      if (!(step > 0)) return price(value);
+      var decimals = (String(Number(step.toPrecision(6))).split(".")[1] || "").length;
+      return Number(value).toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+    };
+  }
+
   // Index of the row [edges[i], edges[i+1]) holding p, or -1 outside the edges.
   function rowOf(edges, p) {
     if (!(p >= edges[0]) || !(p < edges[edges.length - 1])) return -1;
@@ -239,7 +255,7 @@
     var option = payload.option;
     option.series[0].data = payload.meta.times.map(function (_, i) { return [i]; });
     option.tooltip.formatter = tooltipFor(state, chart);
-    var named = Object.assign({}, FORMATTERS, painters(state));
+    var named = Object.assign({ axisPrice: axisPriceFormatter(chart) }, FORMATTERS, painters(state));
     attachFunctions(option, named);
     return option;
   }

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from markets.models import Market
 from markets.refresh import RefreshFailed, market_refresh
+from markets.signals import market_refreshed
 
 
 class Command(BaseCommand):
@@ -16,8 +17,13 @@ class Command(BaseCommand):
             help="Market ids or EXCHANGE:SYMBOL (e.g. sample:BTCUSDT). Default: every active market.",
         )
         parser.add_argument("--all", action="store_true", help="Include inactive markets too.")
+        parser.add_argument(
+            "--no-compute",
+            action="store_true",
+            help="Do not queue the grid computation of refreshed markets (for a caller that runs `compute` itself).",
+        )
 
-    def handle(self, *args, markets, all, **options):
+    def handle(self, *args, markets, all, no_compute, **options):
         selected = select_markets(markets, include_inactive=all)
         if not selected:
             self.stdout.write("No markets to refresh. Add some in the admin or run `manage.py setup_sample`.")
@@ -34,12 +40,21 @@ class Command(BaseCommand):
                 continue
             if report.ok:
                 self.stdout.write(self.style.SUCCESS(f"{prefix} done: {report.summary()}"))
+                if not no_compute:
+                    self._queue_grids(market, report)
             else:
                 failures += 1
                 state = "stopped" if report.deactivated else "error"
                 self.stdout.write(self.style.ERROR(f"{prefix} {state}: {report.error}"))
         if failures:
             raise CommandError(f"{failures} of {len(selected)} markets failed; see the lines above")
+
+    def _queue_grids(self, market, report) -> None:
+        # What the periodic task does after a refresh. Without it, rows stored here would never get
+        # their grids: the next periodic refresh finds nothing new, so it queues nothing either.
+        market_refreshed.send(sender=Market, market_id=market.pk, changed=report.changed)
+        if report.changed:
+            self.stdout.write("  grids: queued for computing by the worker (or run `manage.py compute` now)")
 
 
 def select_markets(names, *, include_inactive):
