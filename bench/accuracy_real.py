@@ -29,7 +29,6 @@ exchange alone. Same split rule, on those common hours.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from accuracy.backtest import (  # noqa: E402
 )
 from accuracy.table import markdown_side_table, text_side_table  # noqa: E402
 from accuracy.variants import EXCHANGE_MIXES, SITE_DEFAULT  # noqa: E402
-from bench.readings_eval import SET, shared_data  # noqa: E402
+from bench.readings_eval import SET, _read, dev_set_folder  # noqa: E402
 from grids.steps import StepArrays  # noqa: E402
 from liqengine import BYBIT_LINEAR, LINEAR, ModelParams  # noqa: E402
 
@@ -60,11 +59,6 @@ HOUR_MS = 3_600_000
 RESULTS = ROOT / "bench" / "ACCURACY.md"
 SAMPLE = ROOT / "plugins" / "sample" / "data" / "multi-exchange-btc-sol-1h-2026-01_03"
 OTHER_EXCHANGES = {"bybit": ("bybit-BTCUSDT", BYBIT_LINEAR), "okx": ("okx-BTC-USDT-SWAP", LINEAR)}
-
-
-def _read(path: Path) -> list[dict]:
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def _column(rows: list[dict], name: str, dtype=np.float64) -> np.ndarray:
@@ -177,12 +171,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not 0 < args.fit_share < 1:
         parser.error("--fit-share must lie strictly between 0 and 1")
-    folder = shared_data() / SET
-    if not folder.is_dir():
-        print(
-            f"The real-liquidation development set is absent: {folder} does not exist "
-            "(set LIQSITE_SHARED_DATA to the folder holding it). Nothing was scored."
-        )
+    folder = dev_set_folder()
+    if folder is None:
         return 2
     t0 = time.perf_counter()
     inp, held, fit = dev_set(folder, args.fit_share)

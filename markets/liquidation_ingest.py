@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from markets.ingest import IngestError, IngestResult
+from markets.ingest import IngestError, IngestResult, checked_batches
 from markets.models import Liquidation, LiquidationImport, Market
-from markets.series_kinds import LIQUIDATION_RECORDS, validate_rows
+from markets.series_kinds import LIQUIDATION_RECORDS
 
 # A span of [first, last] records is stored half-open, [first, last + this).
 LAST_RECORD = timedelta(milliseconds=1)
@@ -43,16 +43,9 @@ def ingest_liquidation_records(
     last times (e.g. a whole day that had a quiet last hour); it must contain
     every record.
     """
-    result = IngestResult()
     with transaction.atomic():
-        for rows, describe in batches:
-            rows = list(rows)
-            if not rows:
-                continue
-            problems = validate_rows(LIQUIDATION_RECORDS, None, rows, describe=describe, after=result.last)
-            if problems:
-                raise IngestError(f"{market.symbol} liquidations: " + "; ".join(problems) + "; nothing written")
-            result.add(_store(market, rows))
+        name = f"{market.symbol} liquidations"
+        result = checked_batches(LIQUIDATION_RECORDS, None, batches, name, lambda rows: _store(market, rows))
         if result.first is None:
             return result
         start, end = _span(result, covers)
