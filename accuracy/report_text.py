@@ -9,9 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .baselines import BASELINES
-from .table import bins_cell, ci, num, pct, utc
+from .table import bins_cell, ci, num, pct, pct_ci, utc
 
-SOURCE_LABELS = {"liquidations": "liquidation records", "oi_drop": "open-interest drop"}
+SOURCE_LABELS = {"liquidations": "liquidation records", "totals": "imported liquidation totals", "oi_drop": "open-interest drop"}
+SIDE_LABELS = {"long": "longs", "short": "shorts", "together": "together"}
+
+
+@dataclass(frozen=True)
+class SideView:
+    side: str  # "longs", "shorts", "together"
+    spearman: str
+    spearman_ci: str
+    top_decile: str
+    top_decile_ci: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,22 @@ class RowView:
     is_site_variant: bool
     versus: list[tuple[str, str]]  # (other label, "yes" / "no" / "—")
     params: str
+    sides: list[SideView]  # against real liquidations per side; empty when none were known
+
+
+def side_views(row: dict) -> list[SideView]:
+    sides = row.get("sides") or {}
+    return [
+        SideView(
+            SIDE_LABELS[key],
+            num(sides[key]["spearman"]),
+            ci(sides[key]["spearman_ci"]).strip(),
+            pct(sides[key]["top_decile"]),
+            pct_ci(sides[key]["top_decile_ci"]).strip(),
+        )
+        for key in SIDE_LABELS
+        if key in sides
+    ]
 
 
 def _params_text(row: dict) -> str:
@@ -44,8 +70,13 @@ def _params_text(row: dict) -> str:
             "fixed": "long share 50 %",
             "long_short": "long share from the account ratio",
             "taker": "long share from taker volume",
+            "direction": "long share 60 % in rising candles, 40 % in falling ones",
         }.get(p.get("long_share"), "")
     )
+    if p.get("turnover") is not None:
+        parts.append(f"turnover κ = {p['turnover']:g}")
+    if (p.get("entry_points") or 1) > 1:
+        parts.append(f"{p['entry_points']} entry prices from low to high")
     if p.get("intrabar"):
         parts.append(f"intrabar order from {p.get('intrabar_source')}")
     if p.get("half_life_hours"):
@@ -57,7 +88,7 @@ def _params_text(row: dict) -> str:
 
 def row_views(results: dict) -> list[RowView]:
     site = results.get("site_variant", {}).get("key")
-    labels = {"reference": "reference rules", "volatility": "volatility", "bands": "fixed bands"}
+    labels = {"reference": "reference rules", "volatility": "range", "swing": "swing", "bands": "fixed bands"}
     out = []
     for r in results["rows"]:
         verdict = results.get("verdicts", {}).get(r["key"])
@@ -79,6 +110,7 @@ def row_views(results: dict) -> list[RowView]:
                 is_site_variant=r["key"] == site,
                 versus=versus,
                 params=_params_text(r),
+                sides=side_views(r),
             )
         )
     return out
@@ -124,6 +156,18 @@ def report_sentences(results: dict) -> list[str]:
             )
         elif verdict:
             out.append("Here the map beats both naive baselines on every score.")
+    sides = (site or {}).get("sides")
+    if sides:
+        swing = (base.get("swing") or {}).get("sides")
+        text = "; ".join(
+            f"{SIDE_LABELS[k]} Spearman {num(sides[k]['spearman'])}, top-decile {pct(sides[k]['top_decile'])}"
+            + (f" (swing baseline {num(swing[k]['spearman'])}, {pct(swing[k]['top_decile'])})" if swing else "")
+            for k in ("long", "short")
+        )
+        out.append(
+            f"Against real liquidations, side by side ({sides['steps']} held-out steps where they are known per side): "
+            f"{text}. The swing baseline knows how far the price moved each way; the map has to beat it to add anything."
+        )
     if site and site.get("bins"):
         b = site["bins"]
         out.append(
@@ -138,7 +182,7 @@ def report_sentences(results: dict) -> list[str]:
     best = results.get("best_variant") or next((k for k, v in results.get("verdicts", {}).items() if v.get("beats_all")), "")
     if best:
         out.append(
-            f"The variant “{rows[best]['label']}” beat the reference and both baselines on this market; it "
+            f"The variant “{rows[best]['label']}” beat the reference and every baseline on this market; it "
             "becomes the site's default only if it does so on every real data set."
         )
     return out

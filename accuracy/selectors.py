@@ -29,6 +29,11 @@ class ReportView:
     def variants(self):
         return [r for r in self.rows if r.kind == "variant"]
 
+    @property
+    def sided_rows(self):
+        """Rows scored against real liquidations per side (none when no held-out step had them)."""
+        return [r for r in self.rows if r.sides and not r.skipped]
+
 
 def report_view(report: AccuracyReport) -> ReportView:
     try:
@@ -68,6 +73,7 @@ def accuracy_summary() -> tuple[list[tuple[AccuracyReport, dict]], list[Market]]
                 {
                     "site": rows.get(r.variant),
                     "volatility": rows.get("volatility"),
+                    "swing": rows.get("swing"),
                     "bands": rows.get("bands"),
                     "best": rows.get(r.best_variant) if r.best_variant else None,
                 },

@@ -22,10 +22,10 @@ from grids.computation import model_params
 from grids.inputs import market_steps
 from liqsite.exchanges import INTERVAL_SECONDS
 from liqsite.exchanges.http import from_ms, to_ms
-from markets.liquidation_selectors import covered_mask
+from markets.liquidation_selectors import covered_mask, liquidation_totals
 from markets.models import Candle, Liquidation, Market, OpenInterest
 
-from .backtest import BacktestInput, BacktestResult, FineCandles, Progress, Records, run_backtest
+from .backtest import BacktestInput, BacktestResult, FineCandles, Progress, Records, StepTotals, run_backtest
 from .variants import EXCHANGE_MIXES, SITE_DEFAULT, Mix
 
 log = logging.getLogger(__name__)
@@ -131,12 +131,14 @@ def backtest_input(
     # The split is a time, fixed by the period alone (never by the values in it).
     split_ms = start_ms + int(round(fit_share * (end_ms - start_ms)))
     records = Liquidation.objects.filter(market=market, time__gte=from_ms(start_ms), time__lt=from_ms(end_ms)).order_by("time")
-    triples = list(records.values_list("time", "price", "usd"))
+    rows = list(records.values_list("time", "price", "usd", "side"))
     recs = Records(
-        np.array([to_ms(t) for t, _, _ in triples], dtype=np.int64),
-        np.array([p for _, p, _ in triples], dtype=np.float64),
-        np.array([u for _, _, u in triples], dtype=np.float64),
+        np.array([to_ms(row[0]) for row in rows], dtype=np.int64),
+        np.array([row[1] for row in rows], dtype=np.float64),
+        np.array([row[2] for row in rows], dtype=np.float64),
+        np.array([row[3] == Liquidation.Side.LONG for row in rows], dtype=bool),
     )
+    totals = StepTotals(*liquidation_totals(market=market, interval=interval, open_time=steps.open_time))
     return BacktestInput(
         steps=steps,
         step_ms=step_ms,
@@ -146,6 +148,7 @@ def backtest_input(
         params=model_params(market),
         exchange_mix=exchange_mix(market),
         fine=_fine_candles(market, interval, from_ms(start_ms), from_ms(end_ms)),
+        totals=totals if np.isfinite(totals.long_usd).any() else None,
     )
 
 

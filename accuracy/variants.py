@@ -1,10 +1,12 @@
 """The model variants the backtest scores, and the leverage mixes they use.
 
-Every variant is the reference model with one option changed; the engine
-options behind them are in ``liqengine/variants.py`` and the inputs
-(long share from the account ratio or taker volume, other leverage buckets)
-are the engine's ordinary inputs. A variant with a fitted parameter chooses it
-on the first part of the period only (see :mod:`.backtest`).
+Every variant is the reference model with one option changed, except the last
+ones, which combine the options that each helped on their own. The engine
+options behind them are in ``liqengine/options.py`` and the inputs (long
+share from the account ratio, taker volume or the candle's direction, other
+leverage buckets) are the engine's ordinary inputs. A variant with a fitted
+parameter chooses it on the first part of the period only (see
+:mod:`.backtest`).
 
 Pure Python/numpy, no Django.
 """
@@ -24,6 +26,8 @@ __all__ = [
     "REFERENCE_MIX",
     "EXCHANGE_MIXES",
     "AGEING_HOURS",
+    "MAX_LEVERAGE_MIX",
+    "DIRECTION_LONG_SHARE",
     "mix_candidates",
 ]
 
@@ -59,6 +63,18 @@ EXCHANGE_MIXES = {
     ),
 }
 
+# "Any move liquidates someone": the reference buckets plus one at the highest leverage the big
+# exchanges offer on BTC (125x on Binance USDS-M BTCUSDT), whose positions are liquidated 0.4 %
+# from their entry. Its 10 % comes from the 25x and 100x buckets (5 points each), so the mix
+# keeps its shape and its mean distance to liquidation moves only a little.
+MAX_LEVERAGE_MIX = Mix(
+    (5.0, 10.0, 25.0, 50.0, 100.0, 125.0),
+    (0.10, 0.25, 0.25, 0.20, 0.10, 0.10),
+    "the reference buckets plus 125x, the highest leverage offered on BTC (Binance USDS-M)",
+)
+# Long share of new positions in a rising / falling candle: the side that pushed the price opened more.
+DIRECTION_LONG_SHARE = (0.6, 0.4)
+
 # Hours the ageing variant's half-life is chosen from (on the fit part).
 AGEING_HOURS = (6.0, 12.0, 24.0, 48.0, 96.0, 192.0)
 # The fitted mix searches the reference leverages with weights on a simplex
@@ -73,10 +89,13 @@ class Variant:
     key: str
     label: str
     description: str
-    long_share: str = "fixed"  # "fixed" (50/50), "long_short" (account ratio) or "taker" (taker buy share)
-    mix: str = "reference"  # "reference", "exchange" (prior) or "fitted"
+    # "fixed" (50/50), "long_short" (account ratio), "taker" (taker buy share) or "direction" (the candle's)
+    long_share: str = "fixed"
+    mix: str = "reference"  # "reference", "exchange" (prior), "fitted" or "max_leverage"
     intrabar: bool = False
     ageing: str | None = None  # None or "fitted"
+    turnover: float | None = None  # the engine's turnover option (κ)
+    entry_points: int = 1  # the engine's entry-points option
 
     @property
     def fitted(self) -> bool:
@@ -125,6 +144,49 @@ VARIANTS = (
         "Ageing of untouched levels",
         "Every pending level loses half its size per half-life (6 h … 8 days, chosen on the first part).",
         ageing="fitted",
+    ),
+    Variant(
+        "direction",
+        "Long share from the candle's direction",
+        "60 % of the positions opened in a rising candle are long, 40 % in a falling one: the side that pushed "
+        "the price opened more of them.",
+        long_share="direction",
+    ),
+    Variant(
+        "max_leverage",
+        "A bucket at the highest leverage (125×)",
+        "The reference buckets plus 125× (10 %, taken from 25× and 100×): the closest a new position's liquidation "
+        "can be to its entry (0.4 %).",
+        mix="max_leverage",
+    ),
+    Variant(
+        "turnover",
+        "Turnover of positions at every step",
+        "At every step a share of every position closes and the same share of the open interest opens again at the "
+        "step's prices, however little the open interest moved; the share is the step's range (1 − low/high).",
+        turnover=1.0,
+    ),
+    Variant(
+        "entry_points",
+        "Entries spread over the candle",
+        "New positions are opened half at the candle's low and half at its high, instead of all at its typical price.",
+        entry_points=2,
+    ),
+    Variant(
+        "turnover_entries",
+        "Turnover + entries spread over the candle",
+        "The two options above together.",
+        turnover=1.0,
+        entry_points=2,
+    ),
+    Variant(
+        "continuous",
+        "Turnover + entries spread + 125× bucket",
+        "Positions turn over at every step, open across the candle's range, with leverage up to 125×: "
+        "whatever the move, someone near the price is liquidated.",
+        mix="max_leverage",
+        turnover=1.0,
+        entry_points=2,
     ),
 )
 # The variant the site's stored grids use today (grids/computation.py).

@@ -33,8 +33,11 @@ def market_accuracy_page(request, market_id: int):
 @require_GET
 def accuracy_summary_page(request):
     lines, missing = accuracy_summary()
-    rows = []
+    rows, sided = [], []
     for report, parts in lines:
+        side_row = _sides_line(report, parts)
+        if side_row:
+            sided.append(side_row)
 
         def score(part, name, fmt, parts=parts):
             row = parts.get(part) or {}
@@ -56,5 +59,25 @@ def accuracy_summary_page(request):
     return render(
         request,
         "accuracy/accuracy_summary.html",
-        {"rows": rows, "missing": missing, "limits": LIMITS, "readings_rows": readings_summary()},
+        {"rows": rows, "sided": sided, "missing": missing, "limits": LIMITS, "readings_rows": readings_summary()},
     )
+
+
+def _sides_line(report, parts: dict) -> dict | None:
+    """The site variant's and the swing baseline's per-side scores, when the report has real liquidations per side."""
+    site, swing = parts.get("site") or {}, parts.get("swing") or {}
+    sides = site.get("sides") if isinstance(site.get("sides"), dict) else None
+    if not sides:
+        return None
+    swing_sides = swing.get("sides") if isinstance(swing.get("sides"), dict) else {}
+
+    def cell(source, side, name, fmt):
+        value = (source.get(side) or {}).get(name)
+        return fmt(value if isinstance(value, (int, float)) else None)
+
+    line = {"report": report, "steps": sides.get("steps")}
+    for side in ("long", "short"):
+        for name, fmt in (("spearman", num), ("top_decile", pct)):
+            line[f"{side}_{name}"] = cell(sides, side, name, fmt)
+            line[f"swing_{side}_{name}"] = cell(swing_sides, side, name, fmt)
+    return line

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "engine" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "liqengine" / "fixtures"
 STEP_15M_MS = 900_000
 PEER = "gptprojectmanager/liquidations"
 

@@ -41,6 +41,18 @@ def shared_data() -> Path:
     return Path(env).expanduser().resolve() if env else (ROOT.parent / "shared" / "data").resolve()
 
 
+def dev_set_folder() -> Path | None:
+    """The development set's folder, or None after saying plainly that it is absent."""
+    folder = shared_data() / SET
+    if folder.is_dir():
+        return folder
+    print(
+        f"The real-liquidation development set is absent: {folder} does not exist "
+        "(set LIQSITE_SHARED_DATA to the folder holding it). Nothing was scored."
+    )
+    return None
+
+
 def _read(path: Path) -> list[dict]:
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
@@ -76,12 +88,8 @@ def main(argv=None) -> int:
     parser.add_argument("--fit-share", type=float, default=0.5)
     parser.add_argument("--markdown", action="store_true", help="Print the table as Markdown too (for the README).")
     args = parser.parse_args(argv)
-    folder = shared_data() / SET
-    if not folder.is_dir():
-        print(
-            f"The real-liquidation development set is absent: {folder} does not exist "
-            "(set LIQSITE_SHARED_DATA to the folder holding it). Nothing was scored."
-        )
+    folder = dev_set_folder()
+    if folder is None:
         return 2
     inp = load(folder)
     t = inp.steps.open_time

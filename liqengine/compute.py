@@ -126,6 +126,8 @@ def liquidation_grid(
     open_time=None,
     high_first=None,
     half_life_steps: float | None = None,
+    turnover: float | None = None,
+    entry_points: int = 1,
 ) -> LiquidationGrid:
     """Run the liquidation model on one market and return its grids.
 
@@ -143,9 +145,9 @@ def liquidation_grid(
     * ``taker_buy_volume`` + ``volume``: use their ratio as σ on steps without
       ``long_share`` (the model page's optional rule; off unless both given).
     * ``open_time``: int64 ms step starts, copied to the result.
-    * ``high_first`` (per step 1 / 0 / -1) and ``half_life_steps``: the
-      intrabar crossing order and ageing options (:mod:`~.options`; off
-      unless given).
+    * ``high_first`` (per step 1 / 0 / -1), ``half_life_steps``,
+      ``turnover`` and ``entry_points``: the intrabar crossing order, ageing,
+      turnover and entry-spread options (:mod:`~.options`).
 
     Raises ``ValueError`` with a precise message for any malformed input.
     """
@@ -158,6 +160,8 @@ def liquidation_grid(
         position_notional=position_notional,
         default_long_share=default_long_share,
         half_life_steps=half_life_steps,
+        turnover=turnover,
+        entry_points=entry_points,
     )
     series = MarketSeries(
         high,

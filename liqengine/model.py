@@ -31,7 +31,7 @@ import numpy as np
 
 from ._sorting import argsort_rows
 from .crossing import first_at_or_above, first_at_or_below
-from .options import log_age_per_step, same_step_crossed
+from .options import entry_prices, log_keep_per_step, same_step_crossed, turnover_keep
 from .params import MarketSeries
 
 __all__ = ["Ledger", "LevelSet", "build_ledger"]
@@ -128,14 +128,15 @@ def _level_set(entry_rows, dq, share, weights, prices, crossing) -> LevelSet:
 
 
 def _closing_factors(
-    oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, level_q: np.ndarray, log_age: float = 0.0
+    oi: np.ndarray, level_t: np.ndarray, level_u: np.ndarray, level_q: np.ndarray, log_keep: np.ndarray | None = None
 ) -> np.ndarray:
     """Closing factor f_u of every step, following the model page's step 2 exactly.
 
     ``level_*`` give every level's creation row, crossing row (n if never)
     and opening quantity, both sides together (step 2 only needs Lq, the
-    total quantity crossed). ``log_age`` is the ageing option's log factor per
-    step (0 in the reference): crossed quantities are then the aged ones.
+    total quantity crossed). ``log_keep`` is, per step, the log of the factor
+    the ageing and turnover options apply besides f (None in the reference):
+    crossed quantities are then the aged, turned-over ones.
     """
     n = len(oi)
     f = np.ones(n)
@@ -168,8 +169,8 @@ def _closing_factors(
     known[need_rows] = 1.0
     known_zero = known == 0
     logs = np.log(np.where(known_zero, 1.0, known))
-    if log_age:
-        logs[1:] += log_age
+    if log_keep is not None:
+        logs += log_keep
     lk = accurate_cumsum(logs)
     last_zero_known = np.maximum.accumulate(np.where(known_zero, np.arange(n), -1))
     need_count = np.cumsum(need)  # solved steps <= r
@@ -300,14 +301,23 @@ def build_ledger(series: MarketSeries) -> Ledger:
     w = np.asarray(params.weights, dtype=np.float64)
     terms = params.bucket_terms()
 
-    entry = (h + lo + c) / 3
-    d_oi = np.zeros(n)
-    d_oi[1:] = oi[1:] - oi[:-1]
-    rows = np.flatnonzero(d_oi > 0)
+    keep = turnover_keep(h, lo, params.turnover)
+    # Opened at step t: the rise of open interest, plus what turnover re-opens.
+    opened = np.zeros(n)
+    opened[1:] = np.maximum(oi[1:] - oi[:-1], 0.0)
+    if keep is not None and n > 1:
+        opened[1:] += (1 - keep[1:]) * np.minimum(oi[:-1], oi[1:])
+    rows = np.flatnonzero(opened > 0)
     rows = rows[rows >= 1]
-    e = entry[rows]
-    dq = d_oi[rows]
+    points = params.entry_points
+    e = entry_prices(h, lo, c, rows, points).reshape(-1)
+    dq = opened[rows]
     s = sigma[rows]
+    if points > 1:
+        # One level per (step, entry point, bucket): rows repeat once per entry point, in order.
+        dq = np.repeat(dq / points, points)
+        s = np.repeat(s, points)
+        rows = np.repeat(rows, points)
     long_prices = params.formula.level_prices(e, lev, *terms["long"])[0]
     short_prices = params.formula.level_prices(e, lev, *terms["short"])[1]
 
@@ -327,21 +337,21 @@ def build_ledger(series: MarketSeries) -> Ledger:
         shorts, instant["short"] = _split_same_step(
             shorts, same_step_crossed("short", shorts.t, shorts.price, series.high_first, h, lo)
         )
-    log_age = log_age_per_step(params.half_life_steps)
+    log_keep = log_keep_per_step(n, params.half_life_steps, keep)
 
     f = _closing_factors(
         oi,
         np.concatenate([longs.t, shorts.t]),
         np.concatenate([longs.cross, shorts.cross]),
         np.concatenate([longs.q0, shorts.q0]),
-        log_age,
+        log_keep,
     )
 
     zero_rows = np.flatnonzero(f == 0.0)
     with np.errstate(divide="ignore"):
         logf = np.where(f > 0, np.log(np.where(f > 0, f, 1.0)), 0.0)
-    if log_age:
-        logf[1:] += log_age
+    if log_keep is not None:
+        logf += log_keep
     logc = accurate_cumsum(logf)
 
     realized = {}

@@ -25,6 +25,29 @@ paths (the options add work only when given).
   page, after crossing, before opening). The closing rule itself is unchanged:
   its crossed quantity ``Lq_t`` is the aged one.
 
+* **Turnover** (``ModelParams.turnover``, a number κ ≥ 0). Open interest is
+  a net figure: in a step where it does not move, traders still close
+  positions and others open new ones, far more of them than the net change
+  shows (a perpetual trades its open interest over in about a day). The page
+  only opens levels for the net rise, so after a quiet day the map holds
+  nothing near the price and a small move liquidates nobody, which is never
+  what the exchanges report. With turnover, at every step ``t >= 1`` a share
+  ``ρ_t = 1 − (low_t / high_t) ** κ`` of every pending level is closed
+  (step 2, after the page's closing factor) and the same share of the open
+  interest, ``ρ_t × min(OI_{t−1}, OI_t)``, is opened again at the step's
+  prices (step 3, added to the rise ``ΔOI_t`` if any). Trading activity
+  follows the price range (volume and range move together), so the share is
+  the step's range in log terms times κ: a 1 % candle with κ = 1 turns about
+  1 % of the open interest over. Re-opening at most ``ρ × min(OI_{t−1}, OI_t)``
+  keeps the pending quantity at or below the open interest, as the page's
+  rules do.
+* **Entry points** (``ModelParams.entry_points``, a whole number n ≥ 1).
+  The page opens a step's new positions at its typical price. Trades happen
+  at every price the candle visited, so with n ≥ 2 the new quantity is split
+  equally over n prices evenly spaced from the step's low to its high, both
+  included: ``E_i = low × (1 − i/(n−1)) + high × i/(n−1)``. With n = 1 the
+  typical price is kept.
+
 Long share from taker volume or from the long/short account ratio, and other
 leverage mixes, are inputs the engine already takes (``long_share``,
 ``taker_buy_volume`` + ``volume``, ``leverage`` + ``weights``).
@@ -44,7 +67,12 @@ __all__ = [
     "direction_order",
     "check_high_first",
     "check_half_life",
+    "check_turnover",
+    "check_entry_points",
     "log_age_per_step",
+    "turnover_keep",
+    "log_keep_per_step",
+    "entry_prices",
     "same_step_crossed",
 ]
 
@@ -81,6 +109,70 @@ def check_half_life(half_life_steps) -> float | None:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"half_life_steps must be a finite number of steps > 0, got {half_life_steps!r}")
     return value
+
+
+def check_turnover(turnover) -> float | None:
+    """``None`` (no turnover) or a finite κ >= 0 (raises ``ValueError``); 0 turns nothing over."""
+    if turnover is None:
+        return None
+    try:
+        value = float(turnover)
+    except (TypeError, ValueError):
+        raise ValueError(f"turnover must be a number >= 0 or None, got {turnover!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"turnover must be a finite number >= 0, got {turnover!r}")
+    return value
+
+
+def check_entry_points(entry_points) -> int:
+    """A whole number of entry prices per step, at least 1 (raises ``ValueError``)."""
+    if isinstance(entry_points, bool) or not isinstance(entry_points, (int, np.integer)) or entry_points < 1:
+        raise ValueError(f"entry_points must be a whole number >= 1, got {entry_points!r}")
+    return int(entry_points)
+
+
+def turnover_keep(high: np.ndarray, low: np.ndarray, turnover: float | None) -> np.ndarray | None:
+    """The share ``(low_t / high_t) ** κ`` of each pending level that stays through step t's turnover.
+
+    Step 0 turns nothing over (there is nothing before it), so its share is 1.
+    ``None`` without turnover.
+    """
+    if turnover is None:
+        return None
+    keep = (np.asarray(low, dtype=np.float64) / np.asarray(high, dtype=np.float64)) ** turnover
+    if len(keep):
+        keep[0] = 1.0
+    return keep
+
+
+def log_keep_per_step(n: int, half_life_steps: float | None, keep: np.ndarray | None) -> np.ndarray | None:
+    """Per step, the log of the factor every pending level is multiplied by besides f: ageing and turnover.
+
+    0 at step 0; ``None`` when neither option is on (the page's rules).
+    """
+    if half_life_steps is None and keep is None:
+        return None
+    out = np.zeros(n)
+    if half_life_steps is not None and n > 1:
+        out[1:] += log_age_per_step(half_life_steps)
+    if keep is not None and n > 1:
+        with np.errstate(divide="ignore"):
+            # low > 0 is checked on input, so keep > 0 and the log is finite.
+            out[1:] += np.log(keep[1:])
+    return out
+
+
+def entry_prices(high: np.ndarray, low: np.ndarray, close: np.ndarray, rows: np.ndarray, entry_points: int) -> np.ndarray:
+    """Entry prices of the positions opened at ``rows``: shape (len(rows), entry_points).
+
+    One point: the typical price ``(high + low + close) / 3`` (the page's
+    rule). Several: evenly from the low to the high, both included.
+    """
+    h, lo = high[rows], low[rows]
+    if entry_points == 1:
+        return ((h + lo + close[rows]) / 3)[:, None]
+    x = np.arange(entry_points, dtype=np.float64) / (entry_points - 1)
+    return lo[:, None] * (1 - x)[None, :] + h[:, None] * x[None, :]
 
 
 def log_age_per_step(half_life_steps: float | None) -> float:

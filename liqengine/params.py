@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .formulas import LINEAR, LiquidationFormula, TierTable
-from .options import check_half_life, check_high_first
+from .options import check_entry_points, check_half_life, check_high_first, check_turnover
 from .validate import (
     check_buckets,
     check_long_share,
@@ -48,8 +48,11 @@ class ModelParams:
     tiers: TierTable | None = None
     position_notional: tuple[float | None, ...] | float | None = None
     default_long_share: float = 0.5
-    # Ageing of untouched levels (an option, off in the reference; see .options).
+    # Options the page's rules leave out (see .options): ageing of untouched
+    # levels, turnover of positions at every step, entry prices spread over the range.
     half_life_steps: float | None = None
+    turnover: float | None = None
+    entry_points: int = 1
 
     def __post_init__(self):
         # Normalise sequences to tuples so the dataclass stays hashable and frozen.
@@ -71,6 +74,8 @@ class ModelParams:
         if not (0.0 <= float(self.default_long_share) <= 1.0):
             raise ValueError(f"default long_share must lie in [0, 1], got {self.default_long_share!r}")
         object.__setattr__(self, "half_life_steps", check_half_life(self.half_life_steps))
+        object.__setattr__(self, "turnover", check_turnover(self.turnover))
+        object.__setattr__(self, "entry_points", check_entry_points(self.entry_points))
 
     def to_dict(self) -> dict:
         """JSON-ready description of the parameters (stored beside a grid, shown on its page)."""
@@ -86,6 +91,8 @@ class ModelParams:
             ),
             "default_long_share": float(self.default_long_share),
             "half_life_steps": self.half_life_steps,
+            "turnover": self.turnover,
+            "entry_points": self.entry_points,
             # The per-bucket terms actually used, after any tier lookup.
             "effective": {side: {"mmr": m.tolist(), "amount_ratio": r.tolist()} for side, (m, r) in terms.items()},
         }

@@ -14,6 +14,12 @@ Open interest also needs its stamp (``oi_stamp``, see
 ``liqsite.exchanges.oi_stamps``): ``"open"`` when ``time`` is the instant
 the reading was taken, ``"close"`` when ``time`` is the open of the step at
 whose close it was taken; such rows are stored one step later.
+
+Liquidations come in one of two shapes, told apart by the header: per-step
+totals (``time,long_usd,short_usd``, ``time`` the step's open) or single
+liquidations (``time,side,price,quantity[,usd]``, sorted by time), which
+join the collector's records and cover the span of the file
+(``markets.liquidation_ingest``).
 """
 
 from __future__ import annotations
@@ -25,15 +31,16 @@ import statistics
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import BinaryIO
 
 from liqsite.exchanges import interval_delta
 from liqsite.exchanges.http import from_ms
 from liqsite.exchanges.oi_stamps import at_reading_time, check_stamp
 from markets.ingest import IngestResult, ingest_batches
+from markets.liquidation_ingest import ingest_liquidation_records
 from markets.models import Market
-from markets.series_kinds import SERIES, SeriesKind
+from markets.series_kinds import LIQUIDATION_RECORDS, SERIES, SeriesKind
 
 BATCH_ROWS = 5000
 # A row of this format is under 200 bytes; refusing longer lines keeps one
@@ -74,16 +81,33 @@ def import_series_csv(
     *,
     batch_rows: int = BATCH_ROWS,
     oi_stamp: str | None = None,
+    covers: tuple[datetime | None, datetime | None] = (None, None),
+    source: str = "",
 ) -> IngestResult:
     """Import a CSV file (opened in binary mode) into a market's series; all rows or none.
 
     ``oi_stamp`` ("open" or "close") is required for open interest and refused
-    for the other series. Raises :class:`CsvError` for a line that cannot be
-    read and ``markets.ingest.IngestError`` for rows that fail the series'
-    checks; either way nothing is written.
+    for the other series. For a file of single liquidations, ``covers`` (start,
+    end) widens the span the file is taken to cover beyond its first and last
+    record, and ``source`` names the file in that record. Raises
+    :class:`CsvError` for a line that cannot be read and
+    ``markets.ingest.IngestError`` for rows that fail the series' checks;
+    either way nothing is written.
     """
     kind = SERIES[kind_name]
-    rows = read_series_csv(kind, decoded_lines(handle))
+    lines = decoded_lines(handle)
+    if kind_name == "liquidations":
+        header, lines = _peek_header(lines)
+        if "side" in header:
+            if oi_stamp is not None:
+                raise CsvError("oi_stamp applies to open interest only, not liquidations")
+            rows = read_series_csv(LIQUIDATION_RECORDS, lines)
+            return ingest_liquidation_records(market, _batches(rows, batch_rows), covers=covers, source=source)
+        if interval is None:
+            raise CsvError("per-step liquidation totals need the interval of their steps (--interval)")
+    if covers != (None, None):
+        raise CsvError("a covered span applies to files of single liquidations only (time,side,price,quantity[,usd])")
+    rows = read_series_csv(kind, lines)
     if kind_name == "open_interest":
         if oi_stamp is None:
             raise CsvError(
@@ -94,6 +118,16 @@ def import_series_csv(
     elif oi_stamp is not None:
         raise CsvError(f"oi_stamp applies to open interest only, not {kind_name}")
     return ingest_batches(market, kind_name, interval, _batches(rows, batch_rows))
+
+
+def _peek_header(lines: Iterator[str]) -> tuple[list[str], Iterator[str]]:
+    """The header's column names, and the lines with the header still in front."""
+    first = next(lines, "")
+    try:
+        header = [name.strip() for name in next(csv.reader([first]), [])]
+    except csv.Error as error:
+        raise CsvError(f"line 1: {error}") from None
+    return header, chain([first], lines)
 
 
 def _at_reading_time(rows: Iterator[tuple[object, int]], stamp: str, step) -> Iterator[tuple[object, int]]:
@@ -144,6 +178,8 @@ def read_series_csv(kind: SeriesKind, lines: Iterable[str]) -> Iterator[tuple[ob
 
 def _columns(kind: SeriesKind, header: list[str]) -> dict[str, int]:
     expected = f"expected time,{','.join(kind.fields)}"
+    if kind.name == "liquidations":
+        expected += f" (or time,{','.join(LIQUIDATION_RECORDS.fields)} for single liquidations)"
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise CsvError(f"line 1: column(s) {', '.join(map(_name, repeated))} appear more than once; {expected}")
@@ -171,7 +207,12 @@ def _row(kind: SeriesKind, header: list[str], columns: dict[str, int], record: l
                 continue
             raise CsvError(f"line {line}: {name} is empty")
         try:
-            values[name] = _parse_time(text) if name == "time" else _parse_number(text)
+            if name == "time":
+                values[name] = _parse_time(text)
+            elif name in kind.text_fields:
+                values[name] = text.lower()
+            else:
+                values[name] = _parse_number(text)
         except ValueError as error:
             raise CsvError(f"line {line}: {name} {_show(text)} {error}") from None
     return kind.row_type(**values)

@@ -30,6 +30,8 @@ class IngestResult:
     first: datetime | None = None
     last: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    # Single liquidations imported from a file: the span [start, end) the file is taken to cover.
+    covered: tuple[datetime, datetime] | None = None
 
     @property
     def rows(self) -> int:
@@ -86,6 +88,17 @@ def ingest_batches(market: Market, kind_name: str, interval: str | None, batches
     """
     kind = SERIES[kind_name]
     interval = interval if kind.per_interval else None
+    return checked_batches(
+        kind, interval, batches, _series_name(kind, market, interval), lambda rows: _upsert(kind, market, interval, rows)
+    )
+
+
+def checked_batches(kind: SeriesKind, interval: str | None, batches: Iterable, name: str, write) -> IngestResult:
+    """Check each batch, then ``write(rows)`` it (an IngestResult), all in one transaction; the first problem undoes all.
+
+    The caller may extend the transaction (``transaction.atomic`` around this
+    call) to write more that must stand or fall with the rows.
+    """
     result = IngestResult()
     with transaction.atomic():
         for rows, describe in batches:
@@ -94,8 +107,8 @@ def ingest_batches(market: Market, kind_name: str, interval: str | None, batches
                 continue
             problems = validate_rows(kind, interval, rows, describe=describe, after=result.last)
             if problems:
-                raise IngestError(f"{_series_name(kind, market, interval)}: " + "; ".join(problems) + "; nothing written")
-            result.add(_upsert(kind, market, interval, rows))
+                raise IngestError(f"{name}: " + "; ".join(problems) + "; nothing written")
+            result.add(write(rows))
     return result
 
 

@@ -1,4 +1,11 @@
-"""Reads about real liquidations for pages: coverage gaps and the exchanges' caveats."""
+"""Reads about real liquidations: coverage gaps, imported per-step totals and the exchanges' caveats.
+
+Liquidations of a market are known where the collector listened to its
+exchange (``LiquidationCoverage``) or an imported file of single liquidations
+covers it (``LiquidationImport``); everywhere else they are unknown, never
+zero. Imported per-step totals (``LiquidationTotal``) are known for the steps
+they have a row for.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from django.utils import timezone
 
 from liqsite.exchanges.http import from_ms, to_ms
 from liqsite.exchanges.registry import installed_plugins
-from markets.models import LiquidationCoverage, Market
+from markets.models import LiquidationCoverage, LiquidationImport, LiquidationTotal, Market
 
 # An open connection whose last message is older than this is treated as
 # ended at that message (the collector may have died without saying so).
@@ -27,7 +34,8 @@ def _covered_until(row: LiquidationCoverage, now: datetime) -> datetime:
 def liquidation_coverage_gaps(
     *, market: Market, start: datetime, end: datetime, now: datetime | None = None
 ) -> list[tuple[datetime, datetime]]:
-    """The parts of ``[start, end)`` when no collector connection to the market's exchange was up.
+    """The parts of ``[start, end)`` when no collector connection to the market's exchange was up
+    and no imported file of the market's liquidations covers it.
 
     Liquidations in a gap are unknown, not absent: pages should shade them.
     """
@@ -38,9 +46,13 @@ def liquidation_coverage_gaps(
         .filter(Q(disconnected_at__isnull=True) | Q(disconnected_at__gt=start))
         .order_by("connected_at")
     )
+    spans = [(row.connected_at, _covered_until(row, now)) for row in rows]
+    spans += list(
+        LiquidationImport.objects.filter(market=market, start__lt=end, end__gt=start).values_list("start", "end").order_by()
+    )
+    spans.sort()
     gaps, cursor = [], start
-    for row in rows:
-        covered_from, covered_to = row.connected_at, _covered_until(row, now)
+    for covered_from, covered_to in spans:
         if covered_from > cursor:
             gaps.append((cursor, min(covered_from, end)))
         cursor = max(cursor, covered_to)
@@ -53,7 +65,8 @@ def liquidation_coverage_gaps(
 
 def covered_mask(*, market: Market, starts: np.ndarray, ends: np.ndarray, now: datetime | None = None) -> np.ndarray:
     """Per span [starts[i], ends[i]) in epoch ms (ascending): True when the collector was
-    listening to the market's exchange for the whole span, and the span is over."""
+    listening to the market's exchange, or an imported file covers the market, for the
+    whole span, and the span is over."""
     if len(starts) == 0:
         return np.zeros(0, dtype=bool)
     now = now or timezone.now()
@@ -69,3 +82,24 @@ def liquidation_notice(*, market: Market) -> str:
     """The exchange's caveat about its liquidation feed (e.g. Binance's one per symbol per second), or ""."""
     info = installed_plugins().get(market.exchange.plugin)
     return getattr(info.plugin_class, "liquidation_notice", "") if info and info.plugin_class else ""
+
+
+def liquidation_totals(*, market: Market, interval: str, open_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Imported USD liquidated per side at each step starting at ``open_time`` (epoch ms); NaN where none."""
+    long_usd = np.full(len(open_time), np.nan)
+    short_usd = np.full(len(open_time), np.nan)
+    if len(open_time) == 0:
+        return long_usd, short_usd
+    rows = list(
+        LiquidationTotal.objects.filter(
+            market=market, interval=interval, time__gte=from_ms(open_time[0]), time__lte=from_ms(open_time[-1])
+        ).values_list("time", "long_usd", "short_usd")
+    )
+    if not rows:
+        return long_usd, short_usd
+    times = np.array([to_ms(time) for time, _, _ in rows], dtype=np.int64)
+    at = np.minimum(np.searchsorted(open_time, times), len(open_time) - 1)
+    same = open_time[at] == times  # a total stamped between steps belongs to none of them
+    long_usd[at[same]] = np.array([row[1] for row in rows])[same]
+    short_usd[at[same]] = np.array([row[2] for row in rows])[same]
+    return long_usd, short_usd

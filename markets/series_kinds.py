@@ -17,7 +17,7 @@ from django.db import models
 from liqsite.exchanges import INTERVAL_SECONDS, ExchangePlugin, interval_delta
 from liqsite.exchanges import types as plugin_types
 from liqsite.exchanges.oi_stamps import at_reading_time
-from markets.models import Candle, FundingRate, LongShortRatio, OpenInterest
+from markets.models import Candle, FundingRate, Liquidation, LiquidationTotal, LongShortRatio, OpenInterest
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,33 @@ class SeriesKind:
     fetch: Callable[[ExchangePlugin, str, str | None, datetime | None], object]
     # Row-level rules beyond "finite numbers": yields problems as text.
     check: Callable[[object, str | None], list[str]]
+    # Fields read as text, not numbers (a liquidation's side).
+    text_fields: frozenset[str] = frozenset()
+    # Series have one row per time; single events (liquidations) may share a time.
+    strictly_increasing: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationTotalRow:
+    """The USD liquidated in the step starting at ``time``, per side (an imported total)."""
+
+    time: datetime
+    long_usd: float
+    short_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationRecordRow:
+    """One imported liquidation: the side of the position closed, its price, size (base units) and USD.
+
+    ``usd`` may be left out: it is then ``price × quantity``.
+    """
+
+    time: datetime
+    side: str
+    price: float
+    quantity: float
+    usd: float | None = None
 
 
 # Absolute ceilings that no real market reaches, whatever its quote currency:
@@ -100,6 +127,35 @@ def _check_long_share(row, interval) -> list[str]:
     return [] if 0 <= row.long_share <= 1 else [f"long_share {row.long_share} outside [0, 1]"]
 
 
+def _check_liquidation_total(row, interval) -> list[str]:
+    problems = [f"{name} {getattr(row, name)} is negative" for name in ("long_usd", "short_usd") if getattr(row, name) < 0]
+    if max(row.long_usd, row.short_usd) > MAX_AMOUNT:
+        problems.append(f"liquidations above {MAX_AMOUNT:.0e} USD in one step (a unit error?)")
+    if interval and int(row.time.timestamp()) % INTERVAL_SECONDS[interval]:
+        problems.append(f"time is not on a {interval} boundary (a total is for the step starting at its time)")
+    return problems
+
+
+def _check_liquidation_record(row, interval) -> list[str]:
+    problems = []
+    if row.side not in (Liquidation.Side.LONG, Liquidation.Side.SHORT):
+        problems.append(
+            f"side {row.side!r} must be 'long' or 'short' (the side of the position liquidated: a forced SELL closes a long)"
+        )
+    if row.price <= 0 or row.price > MAX_PRICE:
+        problems.append(f"price {row.price:g} must be positive and at most {MAX_PRICE:.0e}")
+    if row.quantity <= 0 or row.quantity > MAX_AMOUNT:
+        problems.append(f"quantity {row.quantity:g} must be positive and at most {MAX_AMOUNT:.0e}")
+    if row.usd is not None and not (0 < row.usd <= MAX_AMOUNT):
+        problems.append(f"usd {row.usd:g} must be positive and at most {MAX_AMOUNT:.0e}")
+    return problems
+
+
+def _no_fetch(plugin: ExchangePlugin, symbol: str, interval: str | None, since: datetime | None):
+    """Liquidation totals are imported, never fetched (the collector stores single liquidations)."""
+    return iter(())
+
+
 SERIES: dict[str, SeriesKind] = {
     kind.name: kind
     for kind in (
@@ -147,8 +203,35 @@ SERIES: dict[str, SeriesKind] = {
             lambda plugin, symbol, interval, since: plugin.funding_rates(symbol, since),
             _check_funding,
         ),
+        SeriesKind(
+            "liquidations",
+            "Liquidation totals",
+            LiquidationTotal,
+            LiquidationTotalRow,
+            ("long_usd", "short_usd"),
+            frozenset(),
+            True,
+            _no_fetch,
+            _check_liquidation_total,
+        ),
     )
 }
+
+# Single liquidations, imported from a file into the collector's table (``markets.csv_import``).
+# Not a stored series of its own (events, not one row per step), so not in SERIES.
+LIQUIDATION_RECORDS = SeriesKind(
+    "liquidation_records",
+    "Liquidation records",
+    Liquidation,
+    LiquidationRecordRow,
+    ("side", "price", "quantity", "usd"),
+    frozenset({"usd"}),
+    False,
+    _no_fetch,
+    _check_liquidation_record,
+    text_fields=frozenset({"side"}),
+    strictly_increasing=False,
+)
 
 
 def validate_rows(kind: SeriesKind, interval: str | None, rows, *, describe=None, after: datetime | None = None) -> list[str]:
@@ -171,13 +254,16 @@ def validate_rows(kind: SeriesKind, interval: str | None, rows, *, describe=None
         if not isinstance(row.time, datetime) or row.time.utcoffset() is None:
             problems.append(f"{where}: time must be a timezone-aware datetime")
             continue
-        if previous is not None and row.time <= previous:
+        if previous is not None and kind.strictly_increasing and row.time <= previous:
             problems.append(f"{where}: time is not after the previous row ({previous.isoformat()}); times must increase")
+        elif previous is not None and row.time < previous:
+            problems.append(f"{where}: time is before the previous row ({previous.isoformat()}); sort the file by time")
         previous = row.time
         bad = [
             name
             for name in kind.fields
-            if not (getattr(row, name) is None and name in kind.optional)
+            if name not in kind.text_fields
+            and not (getattr(row, name) is None and name in kind.optional)
             and not (isinstance(getattr(row, name), (int, float)) and math.isfinite(getattr(row, name)))
         ]
         if bad:

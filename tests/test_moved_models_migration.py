@@ -39,7 +39,7 @@ def _migrate(targets):
     return MigrationExecutor(connection).loader.project_state([t for t in targets if t[1] is not None]).apps
 
 
-ADDED_SINCE_SPLIT = {"accuracy_readingsreport"}
+ADDED_SINCE_SPLIT = {"accuracy_readingsreport", "markets_liquidationimport", "markets_liquidationtotal"}
 
 
 def _leaves():

@@ -1,6 +1,6 @@
 """Models of the markets app, one module per job."""
 
-from markets.models.liquidations import Liquidation, LiquidationCoverage
+from markets.models.liquidations import Liquidation, LiquidationCoverage, LiquidationImport, LiquidationTotal
 from markets.models.markets import Exchange, Market
 from markets.models.series import Candle, FundingRate, LongShortRatio, OpenInterest
 
@@ -10,6 +10,8 @@ __all__ = [
     "FundingRate",
     "Liquidation",
     "LiquidationCoverage",
+    "LiquidationImport",
+    "LiquidationTotal",
     "LongShortRatio",
     "Market",
     "OpenInterest",

@@ -1,13 +1,18 @@
-"""Real liquidations from the exchanges' public streams, and when we were listening.
+"""Real liquidations: from the exchanges' public streams, or imported from a file, and when they are known.
 
 A stream only tells us about liquidations while we are connected, so every
 connection is recorded too: the time between connections is a gap in
-coverage, shown as such rather than read as "no liquidations".
+coverage, shown as such rather than read as "no liquidations". An imported
+file of single liquidations covers the span it declares
+(``LiquidationImport``); an imported file of per-step totals
+(``LiquidationTotal``) is a measurement of each step it has a row for.
 """
 
 from __future__ import annotations
 
 from django.db import models
+
+from markets.models.series import SeriesRow
 
 
 class Liquidation(models.Model):
@@ -50,3 +55,39 @@ class LiquidationCoverage(models.Model):
         db_table = "heatmaps_liquidationcoverage"
         ordering = ["exchange", "connected_at"]
         indexes = [models.Index(fields=["exchange", "connected_at"])]
+
+
+class LiquidationImport(models.Model):
+    """A file of single liquidations imported for one market, and the span it covers.
+
+    Liquidations between ``start`` and ``end`` are all in the file (the
+    operator says so by importing it), so a step inside the span with no
+    record is a measured zero, as a step the collector listened to is.
+    """
+
+    market = models.ForeignKey("markets.Market", on_delete=models.CASCADE, related_name="liquidation_imports")
+    start = models.DateTimeField()
+    end = models.DateTimeField(help_text="Exclusive: the span covered is [start, end).")
+    records = models.PositiveIntegerField(help_text="Rows in the file.")
+    source = models.CharField(max_length=200, help_text="The file's name.")
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["market", "start"]
+        indexes = [models.Index(fields=["market", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.source}: liquidations of {self.market} {self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M}"
+
+
+class LiquidationTotal(SeriesRow):
+    """The USD really liquidated in one step, per side, as imported (an export of another collector or a data vendor).
+
+    A row is a measurement of the whole step: 0 is a quiet step, not a missing one.
+    """
+
+    long_usd = models.FloatField(help_text="USD of long positions liquidated in the step.")
+    short_usd = models.FloatField(help_text="USD of short positions liquidated in the step.")
+
+    class Meta(SeriesRow.Meta):
+        verbose_name = "liquidation total"

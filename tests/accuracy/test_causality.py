@@ -74,6 +74,9 @@ def assert_nothing_scored_up_to_t_moved(a, b, inp, t):
             assert rb.skipped
             continue
         assert np.array_equal(ra.predicted[: t + 1], rb.predicted[: t + 1]), f"{ra.key}: predictions up to step {t} moved"
+        for side in ("predicted_long", "predicted_short"):
+            a_side, b_side = getattr(ra, side), getattr(rb, side)
+            assert np.array_equal(a_side[: t + 1], b_side[: t + 1]), f"{ra.key}: {side} up to step {t} moved"
         assert ra.params == rb.params, f"{ra.key}: fitted parameters moved"
         if ra.fit is not None:
             assert ra.fit == rb.fit, f"{ra.key}: the fit moved"

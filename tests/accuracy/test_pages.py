@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from accuracy import backtest as bt
@@ -113,3 +114,82 @@ def test_the_heatmap_and_model_pages_link_to_accuracy(client, scored_market):
 def test_pages_only_accept_get(client, scored_market):
     assert client.post("/accuracy/").status_code == 405
     assert client.post(f"/markets/{scored_market.pk}/accuracy/").status_code == 405
+
+
+def _page_numbers(report, key):
+    sides = next(r for r in report.results["rows"] if r["key"] == key)["sides"]
+    return [f"{sides[s]['spearman']:+.3f}" for s in ("long", "short")] + [
+        f"{100 * sides[s]['top_decile']:.1f} %" for s in ("long", "short")
+    ]
+
+
+def test_imported_totals_are_scored_per_side_and_shown(client, no_computation_after_setup):
+    market, report = no_computation_after_setup["totals"]
+    assert report.results["info"]["held_out_sources"]["totals"] == report.held_out_steps
+    page = client.get(f"/markets/{market.pk}/accuracy/").content.decode()
+    assert "Against real liquidations, longs and shorts apart" in page
+    for key in ("reference", "swing"):
+        for number in _page_numbers(report, key):
+            assert number in page, (key, number)
+    summary = client.get("/accuracy/").content.decode()
+    assert "Against real liquidations, longs and shorts apart" in summary
+    for number in _page_numbers(report, "reference") + _page_numbers(report, "swing"):
+        assert number in summary
+
+
+def test_collected_records_are_scored_per_side_and_shown(client, no_computation_after_setup):
+    market, report = no_computation_after_setup["records"]
+    assert report.results["info"]["held_out_sided_steps"] > 10
+    page = client.get(f"/markets/{market.pk}/accuracy/").content.decode()
+    assert "Against real liquidations, longs and shorts apart" in page
+    for number in _page_numbers(report, "reference"):
+        assert number in page
+
+
+def test_a_market_without_real_liquidations_shows_no_per_side_table(client, scored_market, no_computation):
+    page = client.get(f"/markets/{scored_market.pk}/accuracy/").content.decode()
+    assert "longs and shorts apart" not in page
+
+
+@pytest.fixture
+def no_computation_after_setup(monkeypatch):
+    """Two markets with real liquidations (imported totals; collected records), backtested, then no computation allowed."""
+    import io
+
+    from markets.csv_import import import_series_csv
+    from tests.accuracy.factories import liquidation, listen, utc
+    from tests.accuracy.helpers import HOUR
+
+    with_totals = stored_market(72, symbol="SOL-TOTALS")
+    inp = bt_input(with_totals)
+    fall = np.maximum(inp.close[:-1] - inp.low[1:], 0) * 1e4 + 50
+    rise = np.maximum(inp.high[1:] - inp.close[:-1], 0) * 1e4 + 20
+    lines = "".join(f"{int(t)},{f:.2f},{r:.2f}\n" for t, f, r in zip(inp.open_time[1:], fall, rise))
+    import_series_csv(with_totals, "liquidations", "1h", io.BytesIO(("time,long_usd,short_usd\n" + lines).encode()))
+    market_backtest(with_totals.pk)
+
+    with_records = stored_market(72, symbol="SOL-RECORDS")
+    inp = bt_input(with_records)
+    t0 = int(inp.open_time[0])
+    listen(with_records, utc(t0), utc(t0 + 72 * HOUR))
+    for i in range(1, 72):
+        liquidation(with_records, utc(t0 + i * HOUR + 60_000), float(inp.low[i]), 1e4 * (1 + i % 7), side="long")
+        liquidation(with_records, utc(t0 + i * HOUR + 90_000), float(inp.high[i]), 3e3 * (1 + i % 5), side="short")
+    market_backtest(with_records.pk)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page computed something")
+
+    monkeypatch.setattr(bt, "run_backtest", refuse)
+    monkeypatch.setattr(engine_model, "build_ledger", refuse)
+    monkeypatch.setattr(bt, "build_ledger", refuse)
+    return {
+        "totals": (with_totals, AccuracyReport.objects.get(market=with_totals)),
+        "records": (with_records, AccuracyReport.objects.get(market=with_records)),
+    }
+
+
+def bt_input(market):
+    from accuracy.service import backtest_input
+
+    return backtest_input(market, "1h")

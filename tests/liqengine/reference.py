@@ -10,7 +10,7 @@ a level whose formula gives no price (inverse short with L <= 1, or a price
 <= 0) is not created, and levels with zero quantity are not created (they
 would add nothing anywhere).
 
-The engine's options (``liqengine/variants.py``) are spelled out here
+The engine's options (``liqengine/options.py``) are spelled out here
 too, off by default, so one loop holds the engine to the page and to them:
 
 * ``half_life_steps`` (ageing): in step 2 every pending level is multiplied by
@@ -21,11 +21,19 @@ too, off by default, so one loop holds the engine to the page and to them:
   price is at or above the candle's low; a short level just opened in a candle
   whose low came first (0) if its price is at or below the high. It is
   realized with its full quantity and never becomes pending. -1: nothing.
+* ``turnover`` (κ): in step 2, after the closing factor, every pending level
+  is also multiplied by ``keep = (low / high) ** κ``; in step 3 the quantity
+  opened is ``max(ΔOI, 0) + (1 − keep) × min(OI_{t−1}, OI_t)`` (opening happens
+  whenever that is positive, not only when OI rose).
+* ``entry_points`` (n): in step 3 the opened quantity is split equally over n
+  entry prices ``low × (1 − i/(n−1)) + high × i/(n−1)``, i = 0 … n−1 (n = 1:
+  the typical price), each giving one level per side and bucket.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 
 DEFAULT_LEVERAGE = (5, 10, 25, 50, 100)
@@ -83,8 +91,10 @@ def reference_model(
     only_bucket=None,
     half_life_steps=None,
     high_first=None,
+    turnover=None,
+    entry_points=1,
 ):
-    """Return a dict of lists: long_grid, short_grid (T × bins), realized_*, pending_*, f, remaining_q.
+    """Return a dict of lists: long_grid, short_grid (T × bins), realized_*, pending_*, f, remaining_q, pending_q.
 
     With ``only_bucket`` (a bucket index) the grids, realized and pending
     outputs count that bucket's levels only; the model still runs with all.
@@ -105,6 +115,8 @@ def reference_model(
         "f": [1.0] * n,
         # Quantity left pending after each step's crossing (what f then scales).
         "remaining_q": [0.0] * n,
+        # Quantity pending after each step (base units, every bucket, in view or not).
+        "pending_q": [0.0] * n,
     }
     pending = []  # each level: [side, price, quantity, bin, bucket]
 
@@ -137,13 +149,23 @@ def reference_model(
                 d = max(0.0, prev - open_interest[t] - lq)
                 f = min(1.0, max(0.0, 1 - d / (prev - lq)))
             out["f"][t] = f
+            keep = 1.0 if turnover is None else (low[t] / high[t]) ** turnover
             for lv in pending:
                 lv[2] *= f
                 lv[2] *= age
-            # 3. Opening: new positions at the typical price, split by side and bucket.
+                lv[2] *= keep
+            # 3. Opening: new positions at the typical price (or the entry points), split by side and bucket.
             d_oi = open_interest[t] - open_interest[t - 1]
-            if d_oi > 0:
-                entry = (high[t] + low[t] + close[t]) / 3
+            opened = max(d_oi, 0.0)
+            if turnover is not None:
+                opened += (1 - keep) * min(open_interest[t - 1], open_interest[t])
+            if entry_points == 1:
+                entries = [(high[t] + low[t] + close[t]) / 3]
+            else:
+                entries = [
+                    low[t] * (1 - i / (entry_points - 1)) + high[t] * (i / (entry_points - 1)) for i in range(entry_points)
+                ]
+            if opened > 0:
                 sigma = None
                 if long_share is not None and not math.isnan(long_share[t]):
                     sigma = long_share[t]
@@ -153,10 +175,10 @@ def reference_model(
                         sigma = min(1.0, max(0.0, tb / v))
                 if sigma is None:
                     sigma = default_long_share
-                for side, share in (("long", sigma), ("short", 1 - sigma)):
+                for entry, (side, share) in itertools.product(entries, (("long", sigma), ("short", 1 - sigma))):
                     for j in range(k):
                         price = level_price(entry, leverage[j], mmrs[side][j], side, contract, basis, ratios[side][j])
-                        q = d_oi * share * weights[j]
+                        q = opened / entry_points * share * weights[j]
                         if price is None or q <= 0:
                             continue
                         # 4. The extreme that came after the opening (intrabar option).
@@ -172,6 +194,7 @@ def reference_model(
                         b = bisect.bisect_right(edges, price) - 1
                         pending.append([side, price, q, b if 0 <= b < nb else -1, j])
         # Snapshot after the step.
+        out["pending_q"][t] = sum(lv[2] for lv in pending)
         for side, price, q, b, bucket in pending:
             if not shown(bucket):
                 continue

@@ -1,4 +1,4 @@
-"""The engine's options (liqengine/variants.py) against their own plain loop.
+"""The engine's options (liqengine/options.py) against their own plain loop.
 
 Each option is spelled out in the reference loop (``reference.py``); the engine must
 equal it to the model page's tolerance on random series, alone and together,
@@ -27,6 +27,8 @@ from tests.liqengine.test_properties import assert_closing_factors_match, scenar
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HALF_LIVES = st.sampled_from([None, 0.25, 1.0, 3.0, 12.0, 1e4])
+TURNOVERS = st.sampled_from([None, 0.0, 0.3, 1.0, 3.0, 40.0])
+ENTRY_POINTS = st.sampled_from([1, 2, 3, 5])
 
 
 def _orders(draw, n):
@@ -78,21 +80,50 @@ def test_intrabar_order_equals_its_loop(s, data):
 
 
 @SETTINGS
-@given(scenarios(), HALF_LIVES, st.data())
-def test_options_together_equal_their_loop(s, half_life, data):
+@given(scenarios(), TURNOVERS.filter(lambda x: x is not None))
+def test_turnover_equals_its_loop(s, turnover):
+    r = _engine(s, turnover=turnover)
+    ref = _loop(s, turnover=turnover)
+    assert_matches_reference(r, ref)
+    assert_closing_factors_match(r, ref, s["oi"])
+
+
+@SETTINGS
+@given(scenarios(), ENTRY_POINTS)
+def test_entry_points_equal_their_loop(s, points):
+    r = _engine(s, entry_points=points)
+    ref = _loop(s, entry_points=points)
+    assert_matches_reference(r, ref)
+    assert_closing_factors_match(r, ref, s["oi"])
+
+
+@SETTINGS
+@given(scenarios(), TURNOVERS, ENTRY_POINTS)
+def test_turnover_never_holds_more_than_the_open_interest(s, turnover, points):
+    # Re-opening at most ρ × min(OI before, OI after) keeps the page's invariant, on which
+    # the f = 0 edge (everything pending crossed) rests.
+    ref = _loop(s, turnover=turnover, entry_points=points)
+    assert np.all(np.asarray(ref["pending_q"]) <= np.asarray(s["oi"]) * (1 + 1e-9) + 1e-12)
+
+
+@SETTINGS
+@given(scenarios(), HALF_LIVES, TURNOVERS, ENTRY_POINTS, st.data())
+def test_options_together_equal_their_loop(s, half_life, turnover, points, data):
     order = _orders(data.draw, len(s["h"])) if data.draw(st.booleans()) else None
-    r = _engine(s, half_life_steps=half_life, high_first=order)
-    ref = _loop(s, half_life_steps=half_life, high_first=order)
+    options = {"half_life_steps": half_life, "high_first": order, "turnover": turnover, "entry_points": points}
+    r = _engine(s, **options)
+    ref = _loop(s, **options)
     assert_matches_reference(r, ref)
     assert_closing_factors_match(r, ref, s["oi"])
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))  # speed checks depend on the machine's load
-@given(scenarios(min_rows=130, max_rows=300), HALF_LIVES, st.data())
-def test_options_over_several_blocks(s, half_life, data):
+@given(scenarios(min_rows=130, max_rows=300), HALF_LIVES, TURNOVERS, ENTRY_POINTS, st.data())
+def test_options_over_several_blocks(s, half_life, turnover, points, data):
     order = _orders(data.draw, len(s["h"]))
-    r = _engine(s, half_life_steps=half_life, high_first=order)
-    assert_matches_reference(r, _loop(s, half_life_steps=half_life, high_first=order))
+    options = {"half_life_steps": half_life, "high_first": order, "turnover": turnover, "entry_points": points}
+    r = _engine(s, **options)
+    assert_matches_reference(r, _loop(s, **options))
 
 
 def test_all_unknown_order_and_no_ageing_change_nothing():
@@ -123,6 +154,38 @@ def test_a_long_opened_in_a_falling_candle_is_liquidated_in_that_candle():
     assert r.pending_long[1] == 0.0 and r.long_grid[1].sum() == 0.0
     # The short opened in the same candle is not crossed: the high came before it.
     assert r.realized_short[1] == 0.0 and r.pending_short[1] > 0
+
+
+def test_turnover_by_hand():
+    # OI stays at 8 through a candle from 99 to 100: (99/100) ** 1 = 99 % of the level stays, and
+    # 1 % of the open interest (0.08) opens again at the candle's entry prices.
+    h = np.array([100.0, 100.0, 100.0])
+    lo = np.array([100.0, 100.0, 99.0])
+    c = np.array([100.0, 100.0, 99.5])
+    oi = np.array([0.0, 8.0, 8.0])
+    edges = default_bin_edges(lo, h, 20)
+    r = liquidation_grid(h, lo, c, oi, edges, leverage=[10], weights=[1.0], mmr=[0.0], turnover=1.0)
+    first = 4.0 * 100.0 * 0.9  # half of the new OI is long, at 10x: level at 90
+    entry = (100.0 + 99.0 + 99.5) / 3
+    assert r.pending_long[1] == pytest.approx(first, rel=1e-12)
+    assert r.pending_long[2] == pytest.approx(first * 0.99 + 0.04 * entry * 0.9, rel=1e-12)
+    # A candle with no range turns nothing over; without the option nothing opens when OI is flat.
+    plain = liquidation_grid(h, lo, c, oi, edges, leverage=[10], weights=[1.0], mmr=[0.0])
+    assert plain.pending_long[2] == pytest.approx(first, rel=1e-12)
+
+
+def test_entry_points_spread_over_the_range_by_hand():
+    h = np.array([100.0, 110.0])
+    lo = np.array([100.0, 90.0])
+    c = np.array([100.0, 95.0])
+    oi = np.array([0.0, 6.0])
+    edges = default_bin_edges(lo, h, 200)
+    r = liquidation_grid(h, lo, c, oi, edges, leverage=[10], weights=[1.0], mmr=[0.0], entry_points=3)
+    # 6 of new OI: 3 long, 1 at each of 90, 100 and 110, liquidated at 81, 90 and 99.
+    assert r.pending_long[1] == pytest.approx(81.0 + 90.0 + 99.0, rel=1e-12)
+    assert r.pending_short[1] == pytest.approx(99.0 + 110.0 + 121.0, rel=1e-12)
+    rows = np.flatnonzero(r.long_grid[1])
+    assert len(rows) == 3
 
 
 def test_ageing_halves_an_untouched_level_every_half_life():
@@ -225,6 +288,10 @@ def test_intrabar_order_from_finer_candles():
         ({"high_first": [0, 1]}, "same length"),
         ({"half_life_steps": 0.0}, "half_life_steps must be a finite number of steps > 0"),
         ({"half_life_steps": float("inf")}, "half_life_steps must be a finite number"),
+        ({"turnover": -1.0}, "turnover must be a finite number >= 0"),
+        ({"turnover": "fast"}, "turnover must be a number >= 0 or None"),
+        ({"entry_points": 0}, "entry_points must be a whole number >= 1"),
+        ({"entry_points": 2.5}, "entry_points must be a whole number >= 1"),
     ],
 )
 def test_option_errors_name_the_problem(kwargs, message):

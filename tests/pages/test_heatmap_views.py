@@ -250,6 +250,13 @@ def test_model_page_explains_parameters(client, db):
         assert words in html
 
 
+def test_model_page_explains_the_measured_options_in_plain_words(client, db):
+    html = client.get(reverse("heatmaps:model_explained")).content.decode()
+    for anchor in ("option-turnover", "option-entries", "option-max-leverage"):
+        assert f'id="{anchor}"' in html
+    assert "open interest is a net number" in html.lower() and "still uses the reference rules" in html
+
+
 def test_binance_pages_say_its_liquidation_feed_is_a_lower_bound(client, grids):
     from plugins.binance.parse import FORCE_ORDER_NOTICE
 
@@ -270,3 +277,23 @@ def test_the_back_button_gets_the_whole_page_when_htmx_restores_history(client, 
     assert "<html" in restore.content.decode() and 'class="topbar"' in restore.content.decode()
     for response in (swap, restore):
         assert {"HX-Request", "HX-Boosted", "HX-History-Restore-Request"} <= {h.strip() for h in response["Vary"].split(",")}
+
+
+def test_imported_liquidation_totals_are_measured_bars(client, grids):
+    import io
+    from datetime import timedelta
+
+    from markets.csv_import import import_series_csv
+
+    snapshot = grids["15m"]
+    market = snapshot.market
+    end = snapshot.end + timedelta(minutes=15)
+    first = end - timedelta(hours=3)
+    lines = "".join(f"{(first + timedelta(minutes=15 * i)).isoformat()},{1000 * (i + 1)},{10 * i}\n" for i in range(12))
+    import_series_csv(market, "liquidations", "15m", io.BytesIO(("time,long_usd,short_usd\n" + lines).encode()))
+    response = client.get(page_url(market, range="1d"))
+    series = {s["name"]: s for s in chart_payload(response)["option"]["series"]}
+    measured_long = [v for v in series["Longs liquidated (measured)"]["data"] if v != "-"]
+    assert len(measured_long) == 12  # the three hours of 15m columns the totals cover
+    assert -12000 in measured_long and -1000 in measured_long
+    assert series["Longs liquidated (model estimate)"]["data"][-1] == "-"

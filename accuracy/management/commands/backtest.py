@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accuracy.coin_backtest import coin_backtest
 from accuracy.progress import ProgressBar
 from accuracy.readings_service import market_readings_backtest
 from accuracy.readings_table import text_table as readings_table
 from accuracy.service import FIT_SHARE, BacktestUnavailable, market_backtest
-from accuracy.table import describe_period, text_table
+from accuracy.table import describe_period, text_side_table, text_table
 from liqsite.exchanges import INTERVAL_SECONDS
 from markets.management.commands.refresh import select_markets
 
@@ -23,7 +24,7 @@ def _when(value: str) -> datetime:
 
 class Command(BaseCommand):
     help = (
-        "Replay the model on markets' stored history, score every variant and both baselines on the held-out "
+        "Replay the model on markets' stored history, score every variant and every baseline on the held-out "
         "part of the period, print the table and store it for the accuracy pages."
     )
 
@@ -42,12 +43,21 @@ class Command(BaseCommand):
             default=FIT_SHARE,
             help=f"Share of the period (by time) used to fit; the rest is scored (default {FIT_SHARE}).",
         )
+        parser.add_argument(
+            "--coin",
+            help="Score this coin's aggregate (its markets summed, e.g. BTC) against their liquidations together, "
+            "beside each market alone, on the steps where all of them have real liquidations (printed, not stored).",
+        )
         parser.add_argument("--no-store", action="store_true", help="Print only; leave the stored reports alone.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, markets, interval, start, end, fit_share, no_store, no_progress, **options):
+    def handle(self, *args, markets, interval, start, end, fit_share, no_store, no_progress, coin, **options):
         if not 0 < fit_share < 1:
             raise CommandError(f"--fit-share must lie strictly between 0 and 1, got {fit_share}")
+        if coin:
+            if markets:
+                raise CommandError("give either markets or --coin, not both")
+            return self._coin(coin.upper(), interval or "1h", start, end, fit_share)
         selected = select_markets(markets, include_inactive=False)
         if not selected:
             self.stdout.write("No markets to backtest. Add some in the admin or run `manage.py setup_sample`.")
@@ -76,8 +86,14 @@ class Command(BaseCommand):
             self.stdout.write(self.style.MIGRATE_HEADING(f"{prefix}at {run.interval}"))
             self.stdout.write(describe_period(results))
             self.stdout.write(text_table(results))
+            if run.result.info.get("held_out_sided_steps"):
+                self.stdout.write(
+                    f"Against real liquidations per side ({run.result.info['held_out_sided_steps']} held-out steps; "
+                    "Spearman and top-decile with block-bootstrap 95 % intervals):"
+                )
+                self.stdout.write(text_side_table(results))
             won = {k for k, v in results["verdicts"].items() if v["beats_all"]}
-            self.stdout.write(f"Beats the reference and both baselines here: {', '.join(sorted(won)) or 'none'}")
+            self.stdout.write(f"Beats the reference and every baseline here: {', '.join(sorted(won)) or 'none'}")
             self._readings(market, interval, fit_share, no_store)
             if not no_store:
                 self.stdout.write(f"Stored; shown at /markets/{market.pk}/accuracy/")
@@ -86,12 +102,28 @@ class Command(BaseCommand):
         if winners_everywhere is not None:
             self.stdout.write(
                 self.style.SUCCESS(
-                    "Variants that beat the reference and both baselines on every market backtested: "
+                    "Variants that beat the reference and every baseline on every market backtested: "
                     + (", ".join(sorted(winners_everywhere)) or "none")
                 )
             )
         if failures and failures == len(selected):
             raise CommandError("no market could be backtested; see the lines above")
+
+    def _coin(self, coin, interval, start, end, fit_share):
+        try:
+            run = coin_backtest(coin, interval=interval, start=start, end=end, fit_share=fit_share)
+        except BacktestUnavailable as error:
+            raise CommandError(str(error)) from None
+        info = run.result.info
+        self.stdout.write(
+            self.style.MIGRATE_HEADING(f"{coin}: {len(run.markets)} markets summed at {interval}")
+            + f"\n{info['steps']} common steps with real liquidations on every market; "
+            f"{info['held_out_sided_steps']} held out from the split, scored per side:"
+        )
+        self.stdout.write(text_side_table(run.result.to_dict()))
+        for name, result in run.singles.items():
+            self.stdout.write(f"\n{name} alone, against the same liquidations:")
+            self.stdout.write(text_side_table(result.to_dict()))
 
     def _readings(self, market, interval, fit_share, no_store):
         """The four map readings' table: how often each came true on the held-out part."""
