@@ -68,9 +68,11 @@ async def run_connection(planned: PlannedStream) -> tuple[str, int]:
     coverage_id, stored, last_message_at = None, 0, None
     reason = "closed"
     helpers = []
+    opened = False
     try:
         coverage_id = await sync_to_async(store.open_coverage)(planned.exchange_id, stream.name)
         async with websockets.connect(stream.url, open_timeout=20, ping_interval=20, ping_timeout=20, max_size=2**22) as socket:
+            opened = True
             for message in stream.subscribe:
                 await socket.send(message)
             helpers.append(asyncio.create_task(_heartbeat(coverage_id)))
@@ -90,7 +92,7 @@ async def run_connection(planned: PlannedStream) -> tuple[str, int]:
     except ExchangeError as error:
         reason = f"refused message: {error}"
     except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as error:
-        reason = f"{type(error).__name__}: {error}"
+        reason = f"{'' if opened else 'could not connect: '}{type(error).__name__}: {error}"
     except DatabaseError as error:
         # A busy or restarting database ends this connection, not the stream: it reconnects with backoff.
         reason = f"database error: {error}"

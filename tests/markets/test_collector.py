@@ -116,6 +116,8 @@ def test_nothing_listening_on_the_port_is_a_recorded_failed_connection(binance_b
     asyncio.run(keep_stream_open(planned, backoff=Backoff(initial=0.01, maximum=0.02), max_connections=2))
     rows = list(LiquidationCoverage.objects.all())
     assert len(rows) == 2 and all(row.last_message_at is None and row.reason for row in rows)
+    # It never opened: the reason says so, not that a connection "ended".
+    assert all(row.reason.startswith("could not connect: ") for row in rows), [row.reason for row in rows]
 
 
 @pytest.mark.django_db
