@@ -163,6 +163,10 @@ def read_series_csv(kind: SeriesKind, lines: Iterable[str]) -> Iterator[tuple[ob
     reader = csv.reader(lines)
     try:
         header = [name.strip() for name in next(reader, [])]
+        if not any(header):
+            raise CsvError(
+                f"line 1: the file is empty or its first line is blank; expected a header: time,{','.join(kind.fields)}"
+            )
         columns = _columns(kind, header)
         spikes = _SpikeCheck() if kind.name == "candles" else None
         for record in reader:

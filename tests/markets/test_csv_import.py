@@ -97,6 +97,8 @@ def import_bytes(tmp_path, data: bytes) -> str:
         ("time,open,high,low,close,vol\x00ume\n", "line 1: missing column(s) volume"),
         (HEADER + "1715212800000,100,102,98,101,\x0010\n", "line 2: volume '\\x0010' is not a number"),
         (HEADER + GOOD + GOOD, "line 3 (2024-05-09T00:00:00+00:00): time is not after the previous row"),
+        ("", "line 1: the file is empty or its first line is blank"),
+        ("\n" + HEADER + GOOD, "line 1: the file is empty or its first line is blank"),
     ],
 )
 def test_a_malformed_file_is_refused_whole_with_one_line_naming_the_line(btc, tmp_path, data, message):
