@@ -187,6 +187,29 @@ def _copied_fields(twin: GridSnapshot) -> dict:
     return {"computed_at": timezone.now(), **{name: getattr(twin, name) for name in COPIED_FIELDS}}
 
 
+@dataclass
+class _Computed:
+    """One method's engine result as stored, kept while the target's other methods of that interval are computed."""
+
+    method: str
+    long_shares: list[np.ndarray]  # σ per step of each market: the only engine input that differs by method
+    values: dict
+
+
+def _same_engine_inputs(computed: Sequence[_Computed], long_shares: list[np.ndarray]) -> _Computed | None:
+    """An earlier method whose engine ran on the very same inputs (every market's σ equal), if any.
+
+    A method that has no data to use falls back to the fixed share on every step:
+    the taker method on an exchange whose candles carry no taker volume (Bybit, OKX
+    below 1h), the long/short method where no ratio is published. Its grid is then
+    the fixed grid, bit for bit, and running the engine again would only repeat it.
+    """
+    for earlier in computed:
+        if all(np.array_equal(a, b) for a, b in zip(earlier.long_shares, long_shares, strict=True)):
+            return earlier
+    return None
+
+
 def _store(
     *,
     target: Target,
@@ -196,6 +219,7 @@ def _store(
     record: dict,
     series: Sequence[MarketSeries],
     steps_list: Sequence[StepArrays],
+    computed: list[_Computed],
 ) -> ComputeOutcome:
     name = target.coin or markets[0].symbol
     digest = _digest(record, series)
@@ -209,6 +233,13 @@ def _store(
         with transaction.atomic():
             GridSnapshot.objects.update_or_create(**scope, defaults=_copied_fields(twin))
         return ComputeOutcome(name, interval, method, "stored", f"same inputs as the {twin.target.key} grid: copied")
+    long_shares = [s.long_share_series() for s in series]
+    same = _same_engine_inputs(computed, long_shares)
+    if same is not None:
+        values = {**same.values, "computed_at": timezone.now(), "input_digest": digest, "params": record}
+        with transaction.atomic():
+            GridSnapshot.objects.defer("arrays", "layers").update_or_create(**scope, defaults=values)
+        return ComputeOutcome(name, interval, method, "stored", f"the same long share as {same.method} at every step: its grid")
 
     start, end = _window(steps_list, interval)
     shown = [s.window(s.open_time >= start) for s in steps_list]
@@ -280,6 +311,7 @@ def _store(
     }
     with transaction.atomic():
         GridSnapshot.objects.defer("arrays", "layers").update_or_create(**scope, defaults=values)
+    computed.append(_Computed(method, long_shares, values))
     return ComputeOutcome(name, interval, method, "stored", f"{len(times)} steps × {BINS} bins")
 
 
@@ -306,6 +338,7 @@ def grids_compute(target: Target) -> list[ComputeOutcome]:
         # The market with the most open interest (in USD) comes first: its prices
         # are the aggregate's candles where several markets have a row.
         parts.sort(key=lambda ms: -float(ms[1].open_interest[-1] * ms[1].close[-1]))
+        computed: list[_Computed] = []  # this interval's engine results, for methods that turn out the same
         for method in LongShareMethod.values:
             if not parts:
                 why = "no market with open interest" if target.is_coin else "fewer than 2 steps with open interest"
@@ -321,6 +354,7 @@ def grids_compute(target: Target) -> list[ComputeOutcome]:
                     record=_params_record(params[used[0].pk], method, interval, used),
                     series=[_series(s, params[m.pk], method) for m, s in parts],
                     steps_list=[s for _, s in parts],
+                    computed=computed,
                 )
             )
     if target.is_coin:

@@ -17,6 +17,8 @@ import numpy as np
 
 from grids.steps import StepArrays
 from liqsite.exchanges import INTERVAL_SECONDS
+from liqsite.exchanges.http import from_ms
+from markets.epoch_ms import EpochMs
 from markets.models import Candle, LongShortRatio, Market, OpenInterest
 
 MS = 1000
@@ -38,10 +40,6 @@ def as_of(step_end_ms: np.ndarray, reading_ms: np.ndarray, values: np.ndarray, m
     return picked
 
 
-def _ms(times) -> np.ndarray:
-    return np.fromiter((int(t.timestamp() * MS) for t in times), dtype=np.int64, count=len(times))
-
-
 def _readings(model, market: Market, interval: str, field: str, since: datetime | None) -> tuple[np.ndarray, np.ndarray]:
     """Readings stored for ``interval`` (from ``since`` on), else the finest stored cadence of the series."""
     rows = model.objects.filter(market=market)
@@ -53,9 +51,11 @@ def _readings(model, market: Market, interval: str, field: str, since: datetime 
     rows = rows.filter(interval=chosen)
     if since is not None:
         rows = rows.filter(time__gte=since)
-    pairs = list(rows.order_by("time").values_list("time", field))
-    times, values = zip(*pairs, strict=True) if pairs else ((), ())
-    return _ms(times), np.asarray(values, dtype=np.float64)
+    pairs = list(rows.order_by("time").values_list(EpochMs("time"), field))
+    if not pairs:
+        return np.empty(0, np.int64), np.empty(0)
+    times, values = zip(*pairs, strict=True)
+    return np.asarray(times, dtype=np.int64), np.asarray(values, dtype=np.float64)
 
 
 def _max_age(reading_ms: np.ndarray, step_ms: int) -> int:
@@ -73,7 +73,7 @@ def market_steps(market: Market, interval: str, *, since: datetime | None = None
     candles = Candle.objects.filter(market=market, interval=interval)
     if since is not None:
         candles = candles.filter(time__gte=since)
-    fields = ("time", "open", "high", "low", "close", "volume", "taker_buy_volume")
+    fields = (EpochMs("time"), "open", "high", "low", "close", "volume", "taker_buy_volume")
     if newest is not None:
         rows = list(candles.order_by("-time").values_list(*fields)[:newest])[::-1]
     else:
@@ -83,10 +83,11 @@ def market_steps(market: Market, interval: str, *, since: datetime | None = None
         empty = np.empty(0)
         return StepArrays(np.empty(0, np.int64), *(empty,) * 8)
     times, o, h, lo, c, v, tb = zip(*rows, strict=True)
-    open_time = _ms(times)
+    open_time = np.asarray(times, dtype=np.int64)
     step_end = open_time + step_ms
     # Readings older than the first step matter only as that step's "as of" reading.
-    readings_since = rows[0][0] - READINGS_LOOKBACK if (since is not None or newest is not None) else None
+    bounded = since is not None or newest is not None
+    readings_since = from_ms(int(open_time[0])) - READINGS_LOOKBACK if bounded else None
     oi_ms, oi = _readings(OpenInterest, market, interval, "open_interest", readings_since)
     ls_ms, ls = _readings(LongShortRatio, market, interval, "long_share", readings_since)
     steps = StepArrays(
@@ -96,7 +97,7 @@ def market_steps(market: Market, interval: str, *, since: datetime | None = None
         np.asarray(lo, dtype=np.float64),
         np.asarray(c, dtype=np.float64),
         np.asarray(v, dtype=np.float64),
-        np.asarray([np.nan if x is None else x for x in tb], dtype=np.float64),
+        np.asarray(tb, dtype=np.float64),  # None (no taker volume offered) becomes NaN
         as_of(step_end, oi_ms, oi, _max_age(oi_ms, step_ms)),
         as_of(step_end, ls_ms, ls, _max_age(ls_ms, step_ms)),
     )

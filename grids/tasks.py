@@ -3,50 +3,44 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
 
 from grids.computation import grids_compute
+from grids.due import clear_due, coin_waits_for, due_since, mark_due
 from grids.models import GridSnapshot
 from grids.targets import Target
 from markets.models import Market
 
-# A coin's aggregate waits this long after the first of its markets asks for it,
-# so the markets refreshed in one cycle (queued together) make one aggregate, not one each.
-COIN_GATHER_SECONDS = 5
-# A request for the aggregate is remembered this long at most (a lost task frees it then).
-COIN_PENDING_SECONDS = 600
-
-
-def _coin_pending_key(coin: str) -> str:
-    return f"grids:coin-pending:{coin}"
-
-
-def queue_coin_aggregate(coin: str) -> bool:
-    """Queue the coin's aggregate unless one is already queued and not started; True when queued."""
-    if not cache.add(_coin_pending_key(coin), 1, COIN_PENDING_SECONDS):
-        return False
-    compute_grids.apply_async_on_commit((Target.of_coin(coin).key,), countdown=COIN_GATHER_SECONDS)
-    return True
-
 
 @shared_task
 def compute_grids(target_key: str) -> str:
-    """Compute and store the grids of a market (then its coin's aggregate) or of a coin."""
+    """Compute and store the grids of a market (then, once its coin has no market left due, the coin's) or of a coin."""
     target = Target.from_key(target_key)
     if target.is_coin:
-        # Started: a market stored after this point reads into a new aggregate.
-        cache.delete(_coin_pending_key(target.coin))
+        outcomes = grids_compute(target)
+        return _summary(outcomes)
+    seen = due_since(target.market_id)
     try:
         outcomes = grids_compute(target)
     except Market.DoesNotExist:
         return f"{target.key} no longer exists"
+    finally:
+        # Cleared even when the compute failed: a failing market must not hold its coin back
+        # (a retry recomputes it; the coin then reads whatever is stored).
+        clear_due(target.market_id, seen)
+    summary = _summary(outcomes)
+    base = Market.objects.filter(pk=target.market_id).values_list("base", flat=True).first()
+    if not base:
+        return summary
+    waiting = coin_waits_for(base)
+    if waiting:
+        return f"{summary}; {base} aggregate waits for {waiting} market(s)"
+    # The coin's last due market: its aggregate reads every market's new series now.
+    compute_grids.delay_on_commit(Target.of_coin(base).key)
+    return f"{summary}; {base} aggregate queued"
+
+
+def _summary(outcomes) -> str:
     stored = sum(outcome.status == "stored" for outcome in outcomes)
-    if stored:
-        # grids_compute announced the target itself (grids_stored, on commit).
-        base = "" if target.is_coin else Market.objects.filter(pk=target.market_id).values_list("base", flat=True).first()
-        if base:
-            # The coin's aggregate only changes when one of its markets' grids did.
-            queue_coin_aggregate(base)
     return f"{stored} snapshot(s) stored, {len(outcomes) - stored} unchanged or skipped"
 
 
@@ -57,4 +51,5 @@ def compute_after_refresh(sender, *, market_id: int, changed: bool, **kwargs) ->
     and a computation on unchanged inputs would only find equal digests.
     """
     if changed or not GridSnapshot.objects.filter(market_id=market_id).exists():
+        mark_due(market_id)
         compute_grids.delay_on_commit(Target(market_id=market_id).key)

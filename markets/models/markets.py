@@ -95,6 +95,13 @@ class Market(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    grids_due_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set when a refresh changed the stored series and cleared once the grids are computed from them: "
+        "a coin's aggregate waits until none of its markets is due.",
+    )
 
     class Meta:
         # The table kept its name when the model moved from the heatmaps app (no data moved).

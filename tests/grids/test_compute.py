@@ -264,15 +264,87 @@ def test_a_refresh_that_brings_nothing_new_does_not_recompute(btc, django_captur
     compute.assert_called_once_with(Target(market_id=btc.pk).key)
 
 
-def test_the_markets_of_one_cycle_queue_one_aggregate_of_their_coin(btc, django_capture_on_commit_callbacks):
-    from grids.tasks import compute_grids, queue_coin_aggregate
+def _second_btc_market(btc):
+    return Market.objects.create(exchange=btc.exchange, symbol="BTCUSD_PERP", base="BTC", intervals=["15m"])
 
+
+def test_the_markets_of_one_cycle_queue_one_aggregate_of_their_coin(btc, django_capture_on_commit_callbacks):
+    from grids.due import mark_due
+    from grids.tasks import compute_grids
+
+    other = _second_btc_market(btc)
+    mark_due(btc.pk)
+    mark_due(other.pk)
     with mock.patch.object(compute_grids, "apply_async") as queued, django_capture_on_commit_callbacks(execute=True):
-        assert queue_coin_aggregate("BTC") is True
-        assert queue_coin_aggregate("BTC") is False  # a second market of BTC: the queued one will read it
+        first = compute_grids.apply(args=(Target(market_id=btc.pk).key,)).get()
+    assert "BTC aggregate waits for 1 market(s)" in first
+    queued.assert_not_called()  # the other market's new series is not in yet
+    with mock.patch.object(compute_grids, "apply_async") as queued, django_capture_on_commit_callbacks(execute=True):
+        last = compute_grids.apply(args=(Target(market_id=other.pk).key,)).get()
+    assert "BTC aggregate queued" in last
     assert queued.call_count == 1 and queued.call_args.args[0] == ("c:BTC",)
-    assert queued.call_args.kwargs["countdown"] > 0  # gathers the markets refreshed with it
-    compute_grids.apply(args=("c:BTC",))  # the aggregate starts: later markets queue a new one
-    with mock.patch.object(compute_grids, "apply_async") as queued, django_capture_on_commit_callbacks(execute=True):
-        assert queue_coin_aggregate("BTC") is True
-    assert queued.call_count == 1
+    assert not Market.objects.filter(grids_due_since__isnull=False).exists()
+
+
+def test_a_market_refreshed_again_while_computing_stays_due(btc):
+    from grids.due import clear_due, coin_waits_for, due_since, mark_due
+
+    mark_due(btc.pk)
+    seen = due_since(btc.pk)
+    mark_due(btc.pk)  # a refresh during the compute: newer series than the compute read
+    clear_due(btc.pk, seen)
+    assert coin_waits_for("BTC") == 1
+    clear_due(btc.pk, due_since(btc.pk))  # the compute that refresh queued
+    assert coin_waits_for("BTC") == 0
+
+
+def test_a_lost_or_failed_compute_does_not_hold_the_coin_back(btc):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from grids.due import DUE_AT_MOST, coin_waits_for, mark_due
+    from grids.tasks import compute_grids
+
+    other = _second_btc_market(btc)
+    # A mark whose compute never ran (its task was lost) counts for DUE_AT_MOST only.
+    Market.objects.filter(pk=other.pk).update(grids_due_since=timezone.now() - DUE_AT_MOST - timedelta(seconds=1))
+    assert coin_waits_for("BTC") == 0
+    mark_due(btc.pk)
+    assert coin_waits_for("BTC") == 1
+    with mock.patch("grids.tasks.grids_compute", side_effect=ValueError("bad series")), pytest.raises(ValueError):
+        compute_grids.apply(args=(Target(market_id=btc.pk).key,), throw=True)
+    assert coin_waits_for("BTC") == 0  # the failed compute cleared its own mark
+
+
+def test_only_a_changed_refresh_marks_its_market_due(btc, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh_market.delay(btc.pk)  # no grid yet: computed, and the mark cleared by that compute
+    btc.refresh_from_db()
+    assert btc.grids_due_since is None and GridSnapshot.objects.filter(market=btc).exists()
+    with mock.patch("grids.tasks.compute_grids.delay_on_commit"), django_capture_on_commit_callbacks(execute=True):
+        refresh_market.delay(btc.pk)  # nothing new
+    btc.refresh_from_db()
+    assert btc.grids_due_since is None
+    Candle.objects.filter(pk=Candle.objects.filter(market=btc, interval="15m").latest("time").pk).delete()
+    with mock.patch("grids.tasks.compute_grids.delay_on_commit"), django_capture_on_commit_callbacks(execute=True):
+        refresh_market.delay(btc.pk)  # a step sent again: changed, its compute still to run
+    btc.refresh_from_db()
+    assert btc.grids_due_since is not None
+
+
+def test_a_method_with_no_data_of_its_own_stores_the_fixed_grid_without_running_the_engine_again(btc):
+    Candle.objects.filter(market=btc).update(taker_buy_volume=None)  # as Bybit's candles: no taker volume
+    outcomes = {o.method: o for o in grids_compute(Target(market_id=btc.pk))}
+    assert outcomes["taker"].detail == "the same long share as fixed at every step: its grid"
+    assert outcomes["long_short"].detail.endswith("bins")  # the ratio readings make it a grid of its own
+    reused = GridSnapshot.objects.get(market=btc, long_share_method="taker").load_arrays()
+    # Computed for real, the taker grid is that same grid.
+    GridSnapshot.objects.all().delete()
+    with mock.patch("grids.computation._same_engine_inputs", return_value=None):
+        outcomes = {o.method: o for o in grids_compute(Target(market_id=btc.pk))}
+    assert outcomes["taker"].detail.endswith("bins")
+    engine = GridSnapshot.objects.get(market=btc, long_share_method="taker")
+    for name, values in engine.load_arrays().items():
+        np.testing.assert_array_equal(reused[name], values, err_msg=name)
+    assert engine.params["long_share_method"] == "taker"
