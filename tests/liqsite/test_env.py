@@ -61,6 +61,10 @@ def test_database_url_selects_postgresql_or_sqlite(tmp_path):
     assert slow["OPTIONS"] == {"connect_timeout": "10"}
     sqlite = database_from_url("DATABASE_URL", None, tmp_path / "x.sqlite3")
     assert sqlite["ENGINE"] == "django.db.backends.sqlite3" and sqlite["NAME"] == tmp_path / "x.sqlite3"
+    # A sqlite:// URL is the same database setup as the default file, at another path.
+    named = database_from_url("DATABASE_URL", f"sqlite://{tmp_path}/y.sqlite3", tmp_path / "x.sqlite3")
+    assert named == {**sqlite, "NAME": f"{tmp_path}/y.sqlite3"}
+    assert named["OPTIONS"]["transaction_mode"] == "IMMEDIATE" and named["CONN_MAX_AGE"] > 0
     with pytest.raises(EnvError, match="^DATABASE_URL: names no database"):
         database_from_url("DATABASE_URL", "postgres://db.example:5432/", tmp_path / "x.sqlite3")
 
