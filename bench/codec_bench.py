@@ -43,7 +43,10 @@ def _codecs() -> dict:
         import zstandard
 
         for level in (1, 3):
-            found[f"zstd level {level}"] = (zstandard.ZstdCompressor(level=level).compress, zstandard.ZstdDecompressor().decompress)
+            found[f"zstd level {level}"] = (
+                zstandard.ZstdCompressor(level=level).compress,
+                zstandard.ZstdDecompressor().decompress,
+            )
     except ImportError:
         found["zstd"] = None
     try:

@@ -126,14 +126,10 @@ async def keep_stream_open(planned: PlannedStream, *, backoff: Backoff = Backoff
             await sync_to_async(db_connections.close_all)()
         lasted = loop.time() - started
         failures = 0 if lasted >= backoff.healthy_after else failures + 1
-        log.info(
-            "%s %s: connection ended after %.0f s (%s); %d liquidations stored",
-            planned.exchange_label,
-            planned.stream.name,
-            lasted,
-            reason,
-            stored,
-        )
+        # A connection that never opened did not "end": its reason says so on its own.
+        ending = reason if reason.startswith("could not connect") else f"connection ended ({reason})"
+        label = f"{planned.exchange_label} {planned.stream.name}"
+        log.info("%s: %s after %.0f s; %d liquidations stored", label, ending, lasted, stored)
         if max_connections is not None and connections >= max_connections:
             break
         await asyncio.sleep(backoff.delay(max(failures, 1)))
