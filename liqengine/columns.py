@@ -36,6 +36,9 @@ RULES = {
 
 _UFUNCS = {"max": np.fmax, "min": np.fmin, "sum": np.add}
 
+# Past this many runs of equal-length columns in a block, one reduceat beats a call per run.
+_MAX_RUNS = 16
+
 
 def reduce_rows(values: np.ndarray, starts: np.ndarray, how: str) -> np.ndarray:
     """Merge the rows of ``values`` (rows first: a series or a rows × bins grid) into columns.
@@ -122,12 +125,19 @@ class ColumnReducer:
     def _merge(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
         if len(starts) == len(rows):
             return rows  # one row per column: nothing to merge
-        if len(starts) <= 4:
-            # A block is usually one or two columns: reducing each slice is
-            # ~3x faster than np.maximum.reduceat.
-            bounds = starts.tolist() + [len(rows)]
-            red = np.empty((len(starts), rows.shape[1]))
-            for i, (x, y) in enumerate(zip(bounds[:-1], bounds[1:])):
-                np.maximum.reduce(rows[x:y], axis=0, out=red[i])
-            return red
-        return np.maximum.reduceat(rows, starts, axis=0)
+        lengths = np.diff(np.append(starts, len(rows)))
+        # Runs of columns with the same number of rows (all of a block's columns
+        # but a cut first or last one, unless there are gaps): each run is one
+        # maximum over the middle axis of a (columns, rows, bins) view.
+        # np.maximum.reduceat walks each column's few rows per bin and measured
+        # ~20x slower on 128 × 400 blocks of 3-row columns.
+        runs = np.flatnonzero(np.diff(lengths)) + 1
+        if len(runs) >= _MAX_RUNS:
+            return np.maximum.reduceat(rows, starts, axis=0)
+        red = np.empty((len(starts), rows.shape[1]))
+        bounds = [0, *runs.tolist(), len(starts)]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            s, x = int(lengths[a]), int(starts[a])
+            block = rows[x : x + (b - a) * s].reshape(b - a, s, rows.shape[1])
+            np.maximum.reduce(block, axis=1, out=red[a:b])
+        return red

@@ -42,6 +42,24 @@ def test_streamed_reduction_equals_one_reduction(block):
     np.testing.assert_array_equal(reducer.short, reduce_rows(-rows, starts, "max"))
 
 
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        [3] * 40,  # equal columns: one run
+        [2] + [4] * 30 + [1],  # a block's cut first and last columns
+        [1, 2] * 20,  # more runs than are merged one by one: one reduceat
+        [5, 5, 1, 1, 1, 7, 2, 2, 9],
+        [128],
+    ],
+)
+def test_merging_a_block_equals_reduceat(lengths):
+    rng = np.random.default_rng(len(lengths))
+    rows = rng.random((sum(lengths), 9))
+    rows[rng.random(rows.shape) < 0.2] = 0.0
+    starts = np.cumsum([0, *lengths[:-1]])
+    np.testing.assert_array_equal(ColumnReducer._merge(rows, starts), np.maximum.reduceat(rows, starts, axis=0))
+
+
 def test_one_row_per_column_is_written_in_place():
     reducer = ColumnReducer(np.arange(5), 5, 3, 2)
     assert reducer.direct and reducer.bounds() == [0, 2, 4, 5]
