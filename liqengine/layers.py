@@ -26,7 +26,7 @@ from .grid import _GROUP as GROUP
 from .grid import BLOCK_ROWS
 from .timeline import UnionRows
 
-__all__ = ["reduce_layers", "layer_block_rows", "LAYER_BLOCK_CELLS"]
+__all__ = ["reduce_layers", "LayerColumns", "layer_block_rows", "LAYER_BLOCK_CELLS"]
 
 SIDES = ("long", "short")
 
@@ -43,6 +43,49 @@ def layer_block_rows(cells_per_row: int) -> int:
     return max(GROUP, min(BLOCK_ROWS, LAYER_BLOCK_CELLS // max(1, cells_per_row) // GROUP * GROUP))
 
 
+class LayerColumns:
+    """One market's P layers (blocks of rows × (P × nb) cells) reduced into columns, per-bin maximum.
+
+    ``long``/``short`` are P × columns × bins, so each layer is one contiguous
+    columns × bins array (what is stored, and what pages add up). Blocks may
+    cut a column: its rows are merged with what earlier blocks left. Columns
+    no row reaches stay NaN.
+    """
+
+    def __init__(self, columns: np.ndarray, n_columns: int, buckets: int, nb: int, block_rows: int):
+        self.columns = np.asarray(columns, dtype=np.int64)
+        self.p, self.nb = buckets, nb
+        # Every cell is written when every column has a row: no NaN fill first.
+        every = len(self.columns) > 0 and bool(np.all(np.bincount(self.columns, minlength=n_columns) > 0))
+        allocate = np.empty if every else (lambda shape: np.full(shape, np.nan))
+        self.long = allocate((buckets, n_columns, nb))
+        self.short = allocate((buckets, n_columns, nb))
+        self.buffers = (np.empty((block_rows, buckets * nb)), np.empty((block_rows, buckets * nb)))
+        self._last = -1  # the last column written (blocks come in row order)
+
+    def __call__(self, a: int, b: int, long_rows: np.ndarray, short_rows: np.ndarray) -> None:
+        cols = self.columns[a:b]
+        starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
+        run_cols = cols[starts]
+        c0, c1 = int(run_cols[0]), int(run_cols[-1])
+        carried = c0 == self._last
+        self._last = c1
+        for rows, out in ((long_rows, self.long), (short_rows, self.short)):
+            red = ColumnReducer._merge(rows, starts).reshape(len(starts), self.p, self.nb)
+            if carried:
+                # The column started in the previous block: merge its rows (rows may be a buffer reused later).
+                np.maximum(red[0], out[:, c0], out=out[:, c0])
+                red, run_cols_left = red[1:], run_cols[1:]
+            else:
+                run_cols_left = run_cols
+            if len(run_cols_left) == 0:
+                continue
+            if c1 - int(run_cols_left[0]) + 1 == len(run_cols_left):
+                out[:, int(run_cols_left[0]) : c1 + 1] = red.transpose(1, 0, 2)
+            else:  # gap columns in between stay NaN
+                out[:, run_cols_left] = red.transpose(1, 0, 2)
+
+
 def reduce_layers(
     runs: Sequence[MarketRun],
     union: UnionRows,
@@ -50,13 +93,13 @@ def reduce_layers(
     n_columns: int,
     nb: int,
     block_rows: int | None = None,
-) -> tuple[list[ColumnReducer], ColumnReducer]:
+) -> tuple[list[LayerColumns], ColumnReducer]:
     """Stream every market's bucket layers over the union rows and reduce them into columns.
 
     ``columns`` is the column of each union row (non-decreasing). Returns one
-    :class:`~.columns.ColumnReducer` per market, whose ``long``/``short`` are
-    ``n_columns × (P × nb)``: columns ``k * nb : (k + 1) * nb`` are bucket k's
-    layer; and one reducer of the total (``n_columns × nb``). A market with no
+    :class:`LayerColumns` per market, whose ``long[k]``/``short[k]`` are bucket
+    k's layer (``n_columns × nb``), and a :class:`~.columns.ColumnReducer` of
+    the total (``n_columns × nb``). A market with no
     row at a union row adds 0 to its layers there (a column of union rows none
     of which is the market's holds 0 in its layers, not NaN); columns no union
     row reaches are NaN. Memory: a block of rows per market and side, of
@@ -65,7 +108,7 @@ def reduce_layers(
     sizes = [len(r.series.params.leverage) for r in runs]
     if block_rows is None:
         block_rows = layer_block_rows(max(sizes) * nb)
-    per_market = [ColumnReducer(columns, n_columns, p * nb, block_rows) for p in sizes]
+    per_market = [LayerColumns(columns, n_columns, p, nb, block_rows) for p in sizes]
     total = ColumnReducer(columns, n_columns, nb, block_rows)
     n = len(union)
     if n == 0:
@@ -88,7 +131,7 @@ def reduce_layers(
             lo = cursor[i]
             hi = lo + int(np.searchsorted(pos[lo:], stop, side="left"))
             cursor[i] = hi
-            out = dict(zip(SIDES, per_market[i].buffers(start, stop)))
+            out = {side: buf[:m] for side, buf in zip(SIDES, per_market[i].buffers)}
             for side in SIDES:
                 if hi - lo == m:  # positions are increasing, so this is every row
                     streams[i][side].fill(out[side])

@@ -145,14 +145,13 @@ def window_grid(
                     side: union.gather([bucket.realized(side) if j == i else np.zeros(r.n) for j, r in enumerate(runs)])
                     for side in ("long", "short")
                 }
-                cells = slice(k * nb, (k + 1) * nb)
                 layers.append(
                     ReducedLayer(
                         market_index=i,
                         bucket_index=k,
                         leverage=float(leverage),
-                        long_grid=part.long[:, cells],
-                        short_grid=part.short[:, cells],
+                        long_grid=part.long[k],
+                        short_grid=part.short[k],
                         realized_long=per_column(realized["long"], "realized", 0.0),
                         realized_short=per_column(realized["short"], "realized", 0.0),
                     )

@@ -104,6 +104,8 @@ def check_against_reference(markets, edges, **window):
     layers, total = per_layer_reference(markets, edges, **window)
     assert [(layer.market_index, layer.bucket_index, layer.leverage) for layer in got.layers] == [lay["key"] for lay in layers]
     for layer, want in zip(got.layers, layers):
+        # Each layer is one contiguous array (the codec stores it without a copy).
+        assert layer.long_grid.flags.c_contiguous and layer.short_grid.flags.c_contiguous
         for name in LAYER_FIELDS:
             assert_same(getattr(layer, name), want[name], f"layer {want['key']} {name}")
     for name in GRID_FIELDS:
