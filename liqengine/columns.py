@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RULES", "reduce_rows", "ColumnReducer"]
+__all__ = ["RULES", "reduce_rows", "column_max", "ColumnReducer"]
 
 # Field → how its rows merge into a column.
 RULES = {
@@ -113,7 +113,7 @@ class ColumnReducer:
         starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
         run_cols = cols[starts]
         for rows, out in ((long_rows, self.long), (short_rows, self.short)):
-            red = self._merge(rows, starts)
+            red = column_max(rows, starts)
             # A column may have started in the previous block: merge its rows.
             c0 = run_cols[0]
             if not np.isnan(out[c0, 0]):
@@ -121,23 +121,28 @@ class ColumnReducer:
                 np.maximum(red[0], out[c0], out=red[0])
             out[run_cols] = red
 
-    @staticmethod
-    def _merge(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        if len(starts) == len(rows):
-            return rows  # one row per column: nothing to merge
-        lengths = np.diff(np.append(starts, len(rows)))
-        # Runs of columns with the same number of rows (all of a block's columns
-        # but a cut first or last one, unless there are gaps): each run is one
-        # maximum over the middle axis of a (columns, rows, bins) view.
-        # np.maximum.reduceat walks each column's few rows per bin and measured
-        # ~20x slower on 128 × 400 blocks of 3-row columns.
-        runs = np.flatnonzero(np.diff(lengths)) + 1
-        if len(runs) >= _MAX_RUNS:
-            return np.maximum.reduceat(rows, starts, axis=0)
-        red = np.empty((len(starts), rows.shape[1]))
-        bounds = [0, *runs.tolist(), len(starts)]
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            s, x = int(lengths[a]), int(starts[a])
-            block = rows[x : x + (b - a) * s].reshape(b - a, s, rows.shape[1])
-            np.maximum.reduce(block, axis=1, out=red[a:b])
-        return red
+
+def column_max(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-bin maximum of a block of rows (rows × bins) over each column (``starts``: first row of each).
+
+    Returns ``rows`` itself when every column is one row. The same values as
+    ``np.maximum.reduceat(rows, starts, axis=0)``.
+    """
+    if len(starts) == len(rows):
+        return rows  # one row per column: nothing to merge
+    lengths = np.diff(np.append(starts, len(rows)))
+    # Runs of columns with the same number of rows (all of a block's columns
+    # but a cut first or last one, unless there are gaps): each run is one
+    # maximum over the middle axis of a (columns, rows, bins) view.
+    # np.maximum.reduceat walks each column's few rows per bin and measured
+    # ~20x slower on 128 × 400 blocks of 3-row columns.
+    runs = np.flatnonzero(np.diff(lengths)) + 1
+    if len(runs) >= _MAX_RUNS:
+        return np.maximum.reduceat(rows, starts, axis=0)
+    red = np.empty((len(starts), rows.shape[1]))
+    bounds = [0, *runs.tolist(), len(starts)]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        s, x = int(lengths[a]), int(starts[a])
+        block = rows[x : x + (b - a) * s].reshape(b - a, s, rows.shape[1])
+        np.maximum.reduce(block, axis=1, out=red[a:b])
+    return red

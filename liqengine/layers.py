@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .columns import ColumnReducer
+from .columns import ColumnReducer, column_max
 from .compute import MarketRun
 from .grid import _GROUP as GROUP
 from .grid import BLOCK_ROWS
@@ -71,7 +71,7 @@ class LayerColumns:
         carried = c0 == self._last
         self._last = c1
         for rows, out in ((long_rows, self.long), (short_rows, self.short)):
-            red = ColumnReducer._merge(rows, starts).reshape(len(starts), self.p, self.nb)
+            red = column_max(rows, starts).reshape(len(starts), self.p, self.nb)
             if carried:
                 # The column started in the previous block: merge its rows (rows may be a buffer reused later).
                 np.maximum(red[0], out[:, c0], out=out[:, c0])
@@ -99,10 +99,9 @@ def reduce_layers(
     ``columns`` is the column of each union row (non-decreasing). Returns one
     :class:`LayerColumns` per market, whose ``long[k]``/``short[k]`` are bucket
     k's layer (``n_columns × nb``), and a :class:`~.columns.ColumnReducer` of
-    the total (``n_columns × nb``). A market with no
-    row at a union row adds 0 to its layers there (a column of union rows none
-    of which is the market's holds 0 in its layers, not NaN); columns no union
-    row reaches are NaN. Memory: a block of rows per market and side, of
+    the total (``n_columns × nb``). A market with no row at a union row adds 0
+    to its layers there (a column of union rows none of which is the market's
+    holds 0 in its layers, not NaN); columns no union row reaches are NaN. Memory: a block of rows per market and side, of
     ``block_rows`` rows (by default :func:`layer_block_rows` of the widest market).
     """
     sizes = [len(r.series.params.leverage) for r in runs]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from liqengine.bands import _persistence, _Thresholds, analyse_map, row_thresholds
-from liqengine.columns import RULES, ColumnReducer, reduce_rows
+from liqengine.columns import RULES, ColumnReducer, column_max, reduce_rows
 
 
 def test_each_field_merges_by_its_rule():
@@ -57,7 +57,7 @@ def test_merging_a_block_equals_reduceat(lengths):
     rows = rng.random((sum(lengths), 9))
     rows[rng.random(rows.shape) < 0.2] = 0.0
     starts = np.cumsum([0, *lengths[:-1]])
-    np.testing.assert_array_equal(ColumnReducer._merge(rows, starts), np.maximum.reduceat(rows, starts, axis=0))
+    np.testing.assert_array_equal(column_max(rows, starts), np.maximum.reduceat(rows, starts, axis=0))
 
 
 def test_one_row_per_column_is_written_in_place():
