@@ -76,7 +76,8 @@ class MarketRun:
         ``P × nb`` bins (P buckets) and a block of it reshaped (rows, P, nb)
         holds the P bucket layers: layer k is what ``only_buckets([k])`` draws,
         and their sum over P is the whole grid (to float rounding). One stream
-        does the work of P, with one Python step per block instead of P.
+        does the work of P, with one Python step per block instead of P (the
+        arithmetic per cell is the same).
         """
         key = "layers:" + side
         if key not in self._entries:
