@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RULES", "reduce_rows", "ColumnReducer"]
+__all__ = ["RULES", "reduce_rows", "column_max", "ColumnReducer"]
 
 # Field → how its rows merge into a column.
 RULES = {
@@ -35,6 +35,9 @@ RULES = {
 }
 
 _UFUNCS = {"max": np.fmax, "min": np.fmin, "sum": np.add}
+
+# Past this many runs of equal-length columns in a block, one reduceat beats a call per run.
+_MAX_RUNS = 16
 
 
 def reduce_rows(values: np.ndarray, starts: np.ndarray, how: str) -> np.ndarray:
@@ -110,7 +113,7 @@ class ColumnReducer:
         starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
         run_cols = cols[starts]
         for rows, out in ((long_rows, self.long), (short_rows, self.short)):
-            red = self._merge(rows, starts)
+            red = column_max(rows, starts)
             # A column may have started in the previous block: merge its rows.
             c0 = run_cols[0]
             if not np.isnan(out[c0, 0]):
@@ -118,16 +121,35 @@ class ColumnReducer:
                 np.maximum(red[0], out[c0], out=red[0])
             out[run_cols] = red
 
-    @staticmethod
-    def _merge(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        if len(starts) == len(rows):
-            return rows  # one row per column: nothing to merge
-        if len(starts) <= 4:
-            # A block is usually one or two columns: reducing each slice is
-            # ~3x faster than np.maximum.reduceat.
-            bounds = starts.tolist() + [len(rows)]
-            red = np.empty((len(starts), rows.shape[1]))
-            for i, (x, y) in enumerate(zip(bounds[:-1], bounds[1:])):
-                np.maximum.reduce(rows[x:y], axis=0, out=red[i])
-            return red
+
+def column_max(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-bin maximum of a block of rows (rows × bins) over each column (``starts``: first row of each).
+
+    Returns ``rows`` itself when every column is one row. The same values as
+    ``np.maximum.reduceat(rows, starts, axis=0)``.
+    """
+    if len(starts) == len(rows):
+        return rows  # one row per column: nothing to merge
+    red = np.empty((len(starts), rows.shape[1]))
+    if len(starts) <= 4:
+        # A block is usually one or two long columns: one reduction per
+        # column, without the bookkeeping below (~30 µs a block).
+        bounds = starts.tolist() + [len(rows)]
+        for i, (x, y) in enumerate(zip(bounds[:-1], bounds[1:])):
+            np.maximum.reduce(rows[x:y], axis=0, out=red[i])
+        return red
+    lengths = np.diff(starts, append=len(rows))
+    # Runs of columns with the same number of rows (all of a block's columns
+    # but a cut first or last one, unless there are gaps): each run is one
+    # maximum over the middle axis of a (columns, rows, bins) view.
+    # np.maximum.reduceat walks each column's few rows per bin and measured
+    # ~20x slower on 128 × 400 blocks of 3-row columns.
+    runs = np.flatnonzero(np.diff(lengths)) + 1
+    if len(runs) >= _MAX_RUNS:
         return np.maximum.reduceat(rows, starts, axis=0)
+    bounds = [0, *runs.tolist(), len(starts)]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        s, x = int(lengths[a]), int(starts[a])
+        block = rows[x : x + (b - a) * s].reshape(b - a, s, rows.shape[1])
+        np.maximum.reduce(block, axis=1, out=red[a:b])
+    return red

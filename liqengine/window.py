@@ -23,6 +23,7 @@ from .aggregate import prepare_markets
 from .columns import RULES, ColumnReducer, reduce_rows
 from .compute import MarketRun
 from .grid import BLOCK_ROWS
+from .layers import reduce_layers
 from .params import MarketSeries
 from .results import ReducedGrid, ReducedLayer
 from .timeline import UnionRows, stream_union
@@ -133,32 +134,31 @@ def window_grid(
 
     layers = []
     if bucket_layers and len(union):
-        for i, run in enumerate(runs):
-            for k in range(len(run.series.params.leverage)):
-                # This market drawing bucket k alone; the other markets drawing nothing.
-                views = [r.only_buckets([k] if j == i else []) for j, r in enumerate(runs)]
-                part = reduce_stream(views)
+        # One stream per market and side draws all of its buckets at once; the
+        # total is reduced from the layers' sum (see .layers).
+        per_market, total = reduce_layers(runs, union, columns, n_columns, nb)
+        for i, (run, part) in enumerate(zip(runs, per_market)):
+            for k, leverage in enumerate(run.series.params.leverage):
+                bucket = run.only_buckets([k])
+                # This market's bucket k alone; the other markets add nothing.
+                realized = {
+                    side: union.gather([bucket.realized(side) if j == i else np.zeros(r.n) for j, r in enumerate(runs)])
+                    for side in ("long", "short")
+                }
                 layers.append(
                     ReducedLayer(
                         market_index=i,
                         bucket_index=k,
-                        leverage=float(run.series.params.leverage[k]),
-                        long_grid=part.long,
-                        short_grid=part.short,
-                        realized_long=per_column(union.gather([v.realized("long") for v in views]), "realized", 0.0),
-                        realized_short=per_column(union.gather([v.realized("short") for v in views]), "realized", 0.0),
+                        leverage=float(leverage),
+                        long_grid=part.long[k],
+                        short_grid=part.short[k],
+                        realized_long=per_column(realized["long"], "realized", 0.0),
+                        realized_short=per_column(realized["short"], "realized", 0.0),
                     )
                 )
-    if layers and steps.max() <= 1:
-        # At most one step per column: the parts add up to the total cell by cell,
-        # so the total needs no stream of its own (it differs from one by rounding only).
-        long_total, short_total = layers[0].long_grid.copy(), layers[0].short_grid.copy()
-        for layer in layers[1:]:
-            long_total += layer.long_grid
-            short_total += layer.short_grid
     else:
         total = reduce_stream(runs)
-        long_total, short_total = total.long, total.short
+    long_total, short_total = total.long, total.short
 
     return ReducedGrid(
         long_grid=long_total,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from liqengine.bands import _persistence, _Thresholds, analyse_map, row_thresholds
-from liqengine.columns import RULES, ColumnReducer, reduce_rows
+from liqengine.columns import RULES, ColumnReducer, column_max, reduce_rows
 
 
 def test_each_field_merges_by_its_rule():
@@ -40,6 +40,24 @@ def test_streamed_reduction_equals_one_reduction(block):
     starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]])
     np.testing.assert_array_equal(reducer.long, reduce_rows(rows, starts, "max"))
     np.testing.assert_array_equal(reducer.short, reduce_rows(-rows, starts, "max"))
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        [3] * 40,  # equal columns: one run
+        [2] + [4] * 30 + [1],  # a block's cut first and last columns
+        [1, 2] * 20,  # more runs than are merged one by one: one reduceat
+        [5, 5, 1, 1, 1, 7, 2, 2, 9],
+        [128],
+    ],
+)
+def test_merging_a_block_equals_reduceat(lengths):
+    rng = np.random.default_rng(len(lengths))
+    rows = rng.random((sum(lengths), 9))
+    rows[rng.random(rows.shape) < 0.2] = 0.0
+    starts = np.cumsum([0, *lengths[:-1]])
+    np.testing.assert_array_equal(column_max(rows, starts), np.maximum.reduceat(rows, starts, axis=0))
 
 
 def test_one_row_per_column_is_written_in_place():
