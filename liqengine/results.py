@@ -48,7 +48,7 @@ class ReducedLayer:
     market_index: int  # position of the market in the window's market list
     bucket_index: int
     leverage: float
-    long_grid: np.ndarray  # columns × bins (per-column maxima of this part)
+    long_grid: np.ndarray  # columns × bins, float32 (per-column maxima of this part; see .layers.LayerColumns)
     short_grid: np.ndarray
     realized_long: np.ndarray  # columns
     realized_short: np.ndarray
