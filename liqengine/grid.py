@@ -33,10 +33,10 @@ BLOCK_ROWS = 128
 
 # Rows per group in the running sum (see GridStream._rows): small matrix
 # products of this size are the fastest way numpy offers to sum down rows.
-_GROUP = 8
+GROUP_ROWS = 8
 # [lower-triangular ones | ones]: row i sums data rows 0..i of its group plus
 # the group's offset row.
-_AUG = np.concatenate([np.tril(np.ones((_GROUP, _GROUP))), np.ones((_GROUP, 1))], axis=1)
+_AUG = np.concatenate([np.tril(np.ones((GROUP_ROWS, GROUP_ROWS))), np.ones((GROUP_ROWS, 1))], axis=1)
 
 
 @lru_cache(maxsize=64)
@@ -164,8 +164,8 @@ class GridStream:
         scale: np.ndarray,
         block_rows: int = BLOCK_ROWS,
     ):
-        if block_rows % _GROUP:
-            raise ValueError(f"block_rows must be a multiple of {_GROUP}, got {block_rows}")
+        if block_rows % GROUP_ROWS:
+            raise ValueError(f"block_rows must be a multiple of {GROUP_ROWS}, got {block_rows}")
         self.block_rows = block_rows
         self.n = ledger.n
         self.nb = n_bins
@@ -176,8 +176,8 @@ class GridStream:
         # First entry of every row, so a block finds its entries without a search.
         self._row_ptr = np.searchsorted(entries.rows, np.arange(self.n + 1)).tolist()
         # Each entry's cell in a block's (group, row-in-group, bin) buffer and in
-        # its (group, bin) totals, for blocks starting on a multiple of _GROUP.
-        g, nb, rows = _GROUP, n_bins, entries.rows
+        # its (group, bin) totals, for blocks starting on a multiple of GROUP_ROWS.
+        g, nb, rows = GROUP_ROWS, n_bins, entries.rows
         self._cell = ((rows // g) * (g + 1) + rows % g) * nb + entries.bins
         self._group_cell = (rows // g) * nb + entries.bins
         self.pos = 0
@@ -233,7 +233,7 @@ class GridStream:
         i, j = np.searchsorted(self.starts, [x + 1, y])
         if i == j:
             return None
-        return BlockSegments(self.starts[i:j] - x, y - x, _GROUP)
+        return BlockSegments(self.starts[i:j] - x, y - x, GROUP_ROWS)
 
     def _rows(self, x: int, y: int, out: np.ndarray) -> None:
         """Rows [x, y): running sum of the entries plus the carry, times the row scale.
@@ -250,7 +250,7 @@ class GridStream:
         and takes the offset only if its segment is the one carried in. The
         masks are exact zeros, so segments never mix.
         """
-        g = _GROUP
+        g = GROUP_ROWS
         nb = self.nb
         m = y - x
         groups = -(-m // g)

@@ -22,8 +22,7 @@ import numpy as np
 
 from .columns import ColumnReducer, column_max
 from .compute import MarketRun
-from .grid import _GROUP as GROUP
-from .grid import BLOCK_ROWS
+from .grid import BLOCK_ROWS, GROUP_ROWS
 from .timeline import UnionRows
 
 __all__ = ["reduce_layers", "LayerColumns", "layer_block_rows", "LAYER_BLOCK_CELLS", "LAYER_DTYPE"]
@@ -42,7 +41,7 @@ LAYER_BLOCK_CELLS = BLOCK_ROWS * 5 * 400
 
 def layer_block_rows(cells_per_row: int) -> int:
     """Rows per block for layers of ``cells_per_row`` cells: within LAYER_BLOCK_CELLS, a multiple of 8, 8 to BLOCK_ROWS."""
-    return max(GROUP, min(BLOCK_ROWS, LAYER_BLOCK_CELLS // max(1, cells_per_row) // GROUP * GROUP))
+    return max(GROUP_ROWS, min(BLOCK_ROWS, LAYER_BLOCK_CELLS // max(1, cells_per_row) // GROUP_ROWS * GROUP_ROWS))
 
 
 class LayerColumns:

@@ -2,9 +2,8 @@
 price line, crosshair, price zoom and reset, PNG download, leverage buttons, focus after a swap,
 and the phone layout.
 
-Paint times are measured here: every bundled market's default view must be
-painted within 1.5 s of navigation (the better of two navigations, so that one
-stall of a shared machine does not decide it). Cold-cache figures and swap
+Paint times are printed here but not asserted (a timed test measures the
+machine as much as the page): the 1.5 s target, cold-cache figures and swap
 times for each view are measured by bench/paint_bench.py and recorded in
 bench/PAINT.md.
 """
