@@ -212,13 +212,16 @@ def main() -> None:
             if args.postgres:
                 drop_postgres(database_url)
 
+    from importlib.metadata import version
+
+    gunicorn_version = version("gunicorn")
     stores = f"{'PostgreSQL' if args.postgres else 'SQLite'}, {'Redis cache' if args.cache_url else 'per-process memory cache'}"
     text = "\n".join(
         [
             "## Public share page under load (`bench/share_bench.py`)",
             "",
             f"Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {machine_line()}. "
-            f"{stores}; gunicorn 23; the load generator (bench/load.py, asyncio, one connection per request, "
+            f"{stores}; gunicorn {gunicorn_version}; the load generator (bench/load.py, asyncio, one connection per request, "
             f"`Accept-Encoding: gzip`) on the same cores; {args.seconds:.0f} s per line. "
             f"Load average when the run ended: {load_average()}.",
             "",

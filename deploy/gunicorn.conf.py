@@ -11,11 +11,14 @@ import os
 bind = os.environ.get("LIQSITE_BIND", "127.0.0.1:8000")
 # LIQSITE_WEB_WORKERS: processes; the default suits a small machine (pages are CPU-bound numpy + JSON).
 workers = int(os.environ.get("LIQSITE_WEB_WORKERS", "3"))
-# Threads: a page waits on the database and the cache part of the time, and a
-# cached share page costs ~1.6 ms of CPU; on 2 cores 2 workers x 8 threads served
-# about twice the requests of sync workers (bench/share_bench.py, bench/RESULTS.md).
-worker_class = "gthread"
-threads = int(os.environ.get("LIQSITE_WEB_THREADS", "8"))
+# LIQSITE_WEB_THREADS: 1 (the default) runs sync workers, more runs gthread workers with that
+# many threads each. Pages are CPU-bound (numpy, JSON, templates) and hold the GIL, so
+# threads add no throughput; on 2 cores, a public share page at 32 concurrent clients:
+# sync:2 844 req/s, p99 54 ms; gthread 2 x 8 526 req/s, p99 162 ms (bench/share_bench.py,
+# bench/RESULTS.md). Sync workers need a proxy that buffers slow clients, which the TLS
+# proxy in front (nginx, Caddy) does.
+threads = int(os.environ.get("LIQSITE_WEB_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 # A page never needs this long; a worker stuck longer is killed and replaced.
 timeout = 30
 graceful_timeout = 30
