@@ -140,3 +140,23 @@ def binance_btc_15m():
 def load_json(name):
     with open(FIXTURES / name) as fh:
         return json.load(fh)
+
+
+def emptying_oi(kind: str, n: int, seed: int = 0) -> np.ndarray:
+    """The real OKX SOL open interest, emptied on half the steps: alternately, at random, or in runs of 1-6 steps."""
+    oi = okx_sol_5m()["open_interest"][:n].copy()
+    t = np.arange(n)
+    if kind == "alternate":
+        oi[t % 2 == 1] = 0.0
+    elif kind == "random-half":
+        rng = np.random.default_rng(seed)
+        oi[rng.permutation(n)[: n // 2]] = 0.0
+    else:  # runs of 1-6 steps on, then 1-6 off
+        rng = np.random.default_rng(seed)
+        on, i = True, 0
+        while i < n:
+            k = int(rng.integers(1, 7))
+            if not on:
+                oi[i : i + k] = 0.0
+            on, i = not on, i + k
+    return oi

@@ -14,26 +14,7 @@ import numpy as np
 import pytest
 
 from liqengine import MarketRun, MarketSeries, default_bin_edges, liquidation_grid
-from tests.liqengine.helpers import assert_matches_reference, okx_sol_5m, run_reference
-
-
-def _emptying(kind: str, n: int, seed: int = 0) -> np.ndarray:
-    oi = okx_sol_5m()["open_interest"][:n].copy()
-    t = np.arange(n)
-    if kind == "alternate":
-        oi[t % 2 == 1] = 0.0
-    elif kind == "random-half":
-        rng = np.random.default_rng(seed)
-        oi[rng.permutation(n)[: n // 2]] = 0.0
-    else:  # runs of 1-6 steps on, then 1-6 off
-        rng = np.random.default_rng(seed)
-        on, i = True, 0
-        while i < n:
-            k = int(rng.integers(1, 7))
-            if not on:
-                oi[i : i + k] = 0.0
-            on, i = not on, i + k
-    return oi
+from tests.liqengine.helpers import assert_matches_reference, emptying_oi, okx_sol_5m, run_reference
 
 
 def _prices(n, start=0):
@@ -46,7 +27,7 @@ def _prices(n, start=0):
 def test_oi_empty_on_half_the_steps_matches_reference(kind):
     n = 700  # crosses the grid's 256-row blocks and 8-row groups
     h, lo, c = _prices(n)
-    oi = _emptying(kind, n)
+    oi = emptying_oi(kind, n)
     edges = default_bin_edges(lo, h, 400)
     r = liquidation_grid(h, lo, c, oi, edges)
     assert_matches_reference(r, run_reference(h, lo, c, oi, edges), exact_empty_bins=True)
@@ -57,7 +38,7 @@ def test_alternating_oi_restarts_the_grid_at_almost_every_row():
     # Guard for the test above: the case really has segments of one row.
     n = 700
     h, lo, c = _prices(n)
-    run = MarketRun(MarketSeries(h, lo, c, _emptying("alternate", n)).checked(), default_bin_edges(lo, h, 50))
+    run = MarketRun(MarketSeries(h, lo, c, emptying_oi("alternate", n)).checked(), default_bin_edges(lo, h, 50))
     assert len(run.ledger.segment_starts) >= n - 2
 
 
@@ -65,7 +46,7 @@ def test_alternating_oi_restarts_the_grid_at_almost_every_row():
 def test_streaming_from_any_row_in_any_block_size_gives_the_same_rows(block_rows, first):
     n = 600
     h, lo, c = _prices(n, start=2000)
-    oi = _emptying("runs", n, seed=3)
+    oi = emptying_oi("runs", n, seed=3)
     run = MarketRun(MarketSeries(h, lo, c, oi).checked(), default_bin_edges(lo, h, 120))
     for side in ("long", "short"):
         full = run.full_grid(side)

@@ -19,7 +19,7 @@ from liqengine.grid import BLOCK_ROWS
 from liqengine.layers import LAYER_DTYPE, layer_block_rows, reduce_layers
 from liqengine.timeline import UnionRows, stream_union
 from liqengine.window import DEFAULT_WARMUP_MS, column_layout
-from tests.liqengine.helpers import okx_sol_5m
+from tests.liqengine.helpers import emptying_oi, okx_sol_5m
 
 STEP = 300_000  # 5 minutes in ms
 TOLERANCE = 1e-9  # relative to the largest value of the array compared
@@ -150,21 +150,6 @@ def window_of(markets, first_shown, n_shown, **kw):
     return {"start": t0 + first_shown * STEP, "end": t0 + (first_shown + n_shown) * STEP, **kw}
 
 
-def emptying_oi(n, kind):
-    oi = okx_sol_5m()["open_interest"][:n].copy()
-    if kind == "alternate":
-        oi[1::2] = 0.0
-    else:  # runs of 1-6 steps on, then 1-6 off
-        rng = np.random.default_rng(4)
-        on, i = True, 0
-        while i < n:
-            k = int(rng.integers(1, 7))
-            if not on:
-                oi[i : i + k] = 0.0
-            on, i = not on, i + k
-    return oi
-
-
 # 600 shown rows: 600 columns (one step each), 37 columns (17 steps: columns cut across blocks) and
 # 2 columns (300 steps: columns longer than a block).
 @pytest.mark.parametrize("max_columns", [600, 37, 2])
@@ -210,7 +195,7 @@ def test_three_markets_aggregated(max_columns):
 @pytest.mark.parametrize("max_columns", [500, 45])
 def test_open_interest_emptying(kind, max_columns):
     n = 700
-    m = sol(n, oi=emptying_oi(n, kind))
+    m = sol(n, oi=emptying_oi(kind, n, seed=4))
     edges = default_bin_edges(m.low, m.high, 120)
     got = check_against_reference([m], edges, **window_of([m], 200, 500, warmup_ms=200 * STEP, max_columns=max_columns))
     assert any(layer.long_grid.any() for layer in got.layers), "the case must draw something"
@@ -218,7 +203,7 @@ def test_open_interest_emptying(kind, max_columns):
 
 def test_aggregate_with_emptying_and_a_market_without_rows_in_the_window():
     # The second market's rows all lie in the warm-up: it has no union row, so its layers are all 0.
-    a = sol(700, oi=emptying_oi(700, "runs"))
+    a = sol(700, oi=emptying_oi("runs", 700, seed=4))
     b = sol(300, first=100)
     edges = default_bin_edges(np.r_[a.low, b.low], np.r_[a.high, b.high], 70)
     got = check_against_reference([a, b], edges, **window_of([a, b], 350, 350, warmup_ms=350 * STEP, max_columns=40))
@@ -226,7 +211,7 @@ def test_aggregate_with_emptying_and_a_market_without_rows_in_the_window():
 
 
 def test_layer_stream_blocks_are_the_bucket_parts_and_add_up_to_the_whole():
-    m = sol(700, oi=emptying_oi(700, "runs"))
+    m = sol(700, oi=emptying_oi("runs", 700, seed=4))
     edges = default_bin_edges(m.low, m.high, 50)
     run = MarketRun(m, edges)
     nb, n = run.nb, run.n
