@@ -65,15 +65,13 @@ def coin_due_count(*, coin: str) -> int:
     return Market.objects.filter(base=coin, exchange__enabled=True, grids_due_since__gt=cutoff).count()
 
 
-def market_grids_done(*, market_id: int, seen: datetime | None) -> str | None:
-    """A market's compute ended (stored, unchanged or failed): clear its mark; the coin to aggregate now, or None.
+def market_grids_done(*, market_id: int, seen: datetime | None) -> tuple[str, int]:
+    """A market's compute ended (stored, unchanged or failed): clear its mark; (its coin, markets still due).
 
-    Returns the coin when this was its last due market, so the caller queues
-    the aggregate. After a failed compute too: the aggregate reads the stored
-    series, not the market's grids, and nothing else would queue it.
+    The caller queues the coin's aggregate when none is still due, after a
+    failed compute too: the aggregate reads the stored series, not the market's
+    grids, and nothing else would queue it. The coin is "" for a market without a base asset.
     """
     market_due_clear(market_id=market_id, seen=seen)
-    coin = Market.objects.filter(pk=market_id).values_list("base", flat=True).first()
-    if not coin or coin_due_count(coin=coin):
-        return None
-    return coin
+    coin = Market.objects.filter(pk=market_id).values_list("base", flat=True).first() or ""
+    return coin, coin_due_count(coin=coin) if coin else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from grids.computation import grids_compute
-from grids.due import coin_due_count, market_due_mark, market_due_read, market_grids_done
+from grids.due import market_due_mark, market_due_read, market_grids_done
 from grids.models import GridSnapshot
 from grids.targets import Target
 from markets.models import Market
@@ -24,14 +24,13 @@ def compute_grids(target_key: str) -> str:
         return f"{target.key} no longer exists"
     finally:
         # Also when the compute failed: the coin must still be aggregated once its markets are done.
-        coin = market_grids_done(market_id=target.market_id, seen=seen)
-        if coin:
+        coin, waiting = market_grids_done(market_id=target.market_id, seen=seen)
+        if coin and not waiting:
             compute_grids.delay_on_commit(Target.of_coin(coin).key)
     summary = _summary(outcomes)
-    if coin:
-        return f"{summary}; {coin} aggregate queued"
-    base = Market.objects.filter(pk=target.market_id).values_list("base", flat=True).first()
-    return f"{summary}; {base} aggregate waits for {coin_due_count(coin=base)} market(s)" if base else summary
+    if not coin:
+        return summary
+    return f"{summary}; {coin} aggregate waits for {waiting} market(s)" if waiting else f"{summary}; {coin} aggregate queued"
 
 
 def _summary(outcomes) -> str:
