@@ -159,7 +159,7 @@ def start_workers(env: dict[str, str], workers: int, mode: str, logdir: Path) ->
         "liqsite",
         "worker",
         "--loglevel",
-        "WARNING",
+        os.environ.get("LIQSITE_BENCH_WORKER_LOG_LEVEL", "WARNING"),
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -336,6 +336,10 @@ def main() -> None:
     )
     parser.add_argument("--total-budget", type=float, default=5400, help="seconds the whole run may take")
     parser.add_argument("--record", action="store_true", help="write the table to bench/RESULTS.md")
+    parser.add_argument(
+        "--log-dir", help="keep the workers' logs (and var dir) here instead of a temporary directory; "
+        "LIQSITE_BENCH_WORKER_LOG_LEVEL=INFO logs each task's run time"
+    )
     args = parser.parse_args()
     # A stopped run (timeout, Ctrl-C) still stops its workers and drops its database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped by SIGTERM; partial results: {rows}"))
@@ -343,7 +347,8 @@ def main() -> None:
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     deadline = time.perf_counter() + args.total_budget
     with tempfile.TemporaryDirectory(prefix="liqsite-scale-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(args.log_dir or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         env = configure(workdir)
         try:
             for count in (int(n) for n in args.markets.split(",")):

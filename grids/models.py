@@ -51,6 +51,8 @@ class GridSnapshot(TargetFields):
         # The table kept its name when the model moved from the heatmaps app (no data moved).
         db_table = "heatmaps_gridsnapshot"
         ordering = ["market", "coin", "interval"]
+        # A computation looks for a snapshot with the same digest to copy (a coin of one market).
+        indexes = [models.Index(fields=["input_digest"], name="grid_input_digest")]
         constraints = [
             models.UniqueConstraint(
                 fields=["market", "interval", "long_share_method"],

@@ -119,6 +119,24 @@ def test_a_coin_on_one_market_copies_that_markets_grids_instead_of_computing_the
     assert {o.status for o in grids_compute(Target(coin="BTC"))} == {"unchanged"}
 
 
+def test_a_coin_copy_follows_its_market_when_the_market_changes(btc):
+    grids_compute(Target(market_id=btc.pk))
+    grids_compute(Target(coin="BTC"))
+    before = GridSnapshot.objects.get(coin="BTC", interval="15m", long_share_method="fixed")
+    last = Candle.objects.get(market=btc, interval="15m", time="2024-05-11T12:15:00Z")
+    Candle.objects.filter(pk=last.pk).update(close=(last.high + last.low) / 2)
+    grids_compute(Target(market_id=btc.pk))
+    with mock.patch("grids.computation.window_grid", side_effect=AssertionError("computed again")):
+        grids_compute(Target(coin="BTC"))
+    market_grid = GridSnapshot.objects.get(market=btc, interval="15m", long_share_method="fixed")
+    coin_grid = GridSnapshot.objects.get(coin="BTC", interval="15m", long_share_method="fixed")
+    assert coin_grid.pk == before.pk and coin_grid.computed_at > before.computed_at  # the same row, rewritten
+    assert coin_grid.input_digest == market_grid.input_digest != before.input_digest
+    assert bytes(coin_grid.arrays) == bytes(market_grid.arrays) != bytes(before.arrays)
+    assert bytes(coin_grid.layers) == bytes(market_grid.layers) and coin_grid.analysis == market_grid.analysis
+    assert (coin_grid.start, coin_grid.end, coin_grid.steps) == (market_grid.start, market_grid.end, market_grid.steps)
+
+
 def test_a_coin_aggregate_sums_its_markets(btc):
     # A second exchange listing the same recorded data: the aggregate must be exactly twice one market.
     twin = Market.objects.create(exchange=Exchange.objects.create(plugin="twin"), symbol="BTCUSDT", base="BTC", intervals=["15m"])
