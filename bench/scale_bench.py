@@ -337,8 +337,9 @@ def main() -> None:
     parser.add_argument("--total-budget", type=float, default=5400, help="seconds the whole run may take")
     parser.add_argument("--record", action="store_true", help="write the table to bench/RESULTS.md")
     parser.add_argument(
-        "--log-dir", help="keep the workers' logs (and var dir) here instead of a temporary directory; "
-        "LIQSITE_BENCH_WORKER_LOG_LEVEL=INFO logs each task's run time"
+        "--log-dir",
+        help="keep the workers' logs (and var dir) here instead of a temporary directory; "
+        "LIQSITE_BENCH_WORKER_LOG_LEVEL=INFO logs each task's run time",
     )
     args = parser.parse_args()
     # A stopped run (timeout, Ctrl-C) still stops its workers and drops its database.
