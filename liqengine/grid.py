@@ -31,6 +31,10 @@ __all__ = ["LevelEntries", "SideEntries", "GridStream", "level_entries", "side_e
 BLOCK_ROWS = 128
 
 
+# A block is summed on its live bins only when they are at most 1 / COMPACT_SHARE
+# of all (GridStream._live_bins): past that, gathering them costs more than it saves.
+COMPACT_SHARE = 2
+
 # Rows per group in the running sum (see GridStream._rows): small matrix
 # products of this size are the fastest way numpy offers to sum down rows.
 GROUP_ROWS = 8
@@ -235,6 +239,23 @@ class GridStream:
             return None
         return BlockSegments(self.starts[i:j] - x, y - x, GROUP_ROWS)
 
+    def _live_bins(self, bins: np.ndarray) -> np.ndarray | None:
+        """Bins that can be non-zero in a block with entries in ``bins``: None when most are.
+
+        A bin holds something only while a level is alive in it: it was alive
+        at the block's start (the carry is 0 wherever nothing is) or gains an
+        entry in the block. Every other bin is exactly 0 on every row. The
+        per-bucket layers of a market (5 × 400 bins) have about 7 % of their
+        bins live in a block of 5m rows, the total about 20 %: summing only
+        those saves most of the work, and writing the zeros is one fill.
+        """
+        live = self.alive > 0.5
+        live[bins] = True
+        count = int(np.count_nonzero(live))
+        if count * COMPACT_SHARE > self.nb:
+            return None
+        return np.flatnonzero(live)
+
     def _rows(self, x: int, y: int, out: np.ndarray) -> None:
         """Rows [x, y): running sum of the entries plus the carry, times the row scale.
 
@@ -249,22 +270,33 @@ class GridStream:
         masked matrices: row i sums only the rows j <= i of its own segment,
         and takes the offset only if its segment is the one carried in. The
         masks are exact zeros, so segments never mix.
+
+        When few bins are live (:meth:`_live_bins`), all of this runs on those
+        bins' columns only and they are written into a zeroed ``out``.
         """
         g = GROUP_ROWS
-        nb = self.nb
         m = y - x
         groups = -(-m // g)
         e = self.entries
         lo, hi = self._row_ptr[x], self._row_ptr[y]
         w = e.weights[lo:hi]
-        if x % g == 0:
+        bins = e.bins[lo:hi]
+        live = self._live_bins(bins)
+        if live is None:
+            width, columns, carry, target = self.nb, bins, self.carry, out
+        else:
+            column_of = np.zeros(self.nb, dtype=np.int64)
+            column_of[live] = np.arange(len(live))
+            width, columns, carry = len(live), column_of[bins], self.carry[live]
+            target = np.empty((m, len(live)))
+        if live is None and x % g == 0:
             k = x // g
-            cell = self._cell[lo:hi] - k * (g + 1) * nb
-            group_cell = self._group_cell[lo:hi] - k * nb
+            cell = self._cell[lo:hi] - k * (g + 1) * width
+            group_cell = self._group_cell[lo:hi] - k * width
         else:
             r = e.rows[lo:hi] - x
-            cell = ((r // g) * (g + 1) + r % g) * nb + e.bins[lo:hi]
-            group_cell = (r // g) * nb + e.bins[lo:hi]
+            cell = ((r // g) * (g + 1) + r % g) * width + columns
+            group_cell = (r // g) * width + columns
         segs = self._restarts(x, y)
         entry_seg = None
         if segs is not None:
@@ -272,55 +304,73 @@ class GridStream:
             # Only each group's rows in the group's last segment carry on to later groups.
             in_tail = entry_seg == segs.last[(e.rows[lo:hi] - x) // g]
         if hi > lo:
-            d = np.bincount(cell, weights=w, minlength=groups * (g + 1) * nb).reshape(groups, g + 1, nb)
+            d = np.bincount(cell, weights=w, minlength=groups * (g + 1) * width).reshape(groups, g + 1, width)
             if segs is None:
-                sums = np.bincount(group_cell, weights=w, minlength=groups * nb).reshape(groups, nb)
+                sums = np.bincount(group_cell, weights=w, minlength=groups * width).reshape(groups, width)
             else:
-                sums = np.bincount(group_cell[in_tail], weights=w[in_tail], minlength=groups * nb).reshape(groups, nb)
+                sums = np.bincount(group_cell[in_tail], weights=w[in_tail], minlength=groups * width).reshape(groups, width)
         else:
-            d = np.zeros((groups, g + 1, nb))
-            sums = np.zeros((groups, nb))
+            d = np.zeros((groups, g + 1, width))
+            sums = np.zeros((groups, width))
         offsets = d[:, g, :]
         scale = np.zeros(groups * g)
         scale[:m] = self.scale[x:y]
         mat = _AUG[None, :, :] * scale.reshape(groups, g, 1)
         if segs is None:
-            offsets[:] = self.carry
+            offsets[:] = carry
             if groups > 1:
                 offsets += _strict_lower_ones(groups) @ sums
-            self.carry = offsets[-1] + sums[-1]
+            carry = offsets[-1] + sums[-1]
         else:
             offsets[:] = segs.link @ sums
-            offsets[segs.before == 0] += self.carry
-            self.carry = sums[-1] + (offsets[-1] if segs.before[-1] == segs.last[-1] else 0.0)
+            offsets[segs.before == 0] += carry
+            carry = sums[-1] + (offsets[-1] if segs.before[-1] == segs.last[-1] else 0.0)
             mat[:, :, :g] *= segs.data_mask
             mat[:, :, g] *= segs.offset_mask
+        if live is None:
+            self.carry = carry
+        else:
+            self.carry = np.zeros(self.nb)
+            self.carry[live] = carry
 
         whole = m // g
         if whole:
-            np.matmul(mat[:whole], d[:whole], out=out[: whole * g].reshape(whole, g, nb))
+            np.matmul(mat[:whole], d[:whole], out=target[: whole * g].reshape(whole, g, width))
         if whole < groups:
             # The last, partial group goes through a small temporary.
-            out[whole * g :] = (mat[whole] @ d[whole])[: m - whole * g]
-        self._drop_residue(lo, hi, x, out, segs, entry_seg)
+            target[whole * g :] = (mat[whole] @ d[whole])[: m - whole * g]
+        self._drop_residue(lo, hi, x, target, segs, entry_seg, None if live is None else column_of)
         # Bins whose levels have all left can hold a residue a hair below zero;
         # only bins that have seen a removal in their segment can (sums of
         # positive weights are positive), so only their range is clamped.
         removed = w < 0
-        clamp = self._bin_range(e.bins[lo:hi][removed], self.dirty)
+        clamp = self._bin_range(bins[removed], self.dirty)
         if segs is None:
             self.dirty = clamp
         else:
             # The clamp above covered every segment of the block (clamping a
             # bin that needed none changes nothing); from here on only the
             # removals of the last segment count.
-            self.dirty = self._bin_range(e.bins[lo:hi][removed & (entry_seg == segs.last_segment)], None)
+            self.dirty = self._bin_range(bins[removed & (entry_seg == segs.last_segment)], None)
         if clamp is not None:
-            view = out[:, clamp[0] : clamp[1] + 1]
+            a, b = clamp[0], clamp[1] + 1
+            if live is not None:  # the live columns inside the bin range (the others hold 0)
+                a, b = np.searchsorted(live, [a, b]).tolist()
+            view = target[:, a:b]
             np.maximum(view, 0.0, out=view)
+        if live is not None:
+            out.fill(0.0)
+            out[:, live] = target
 
     def _drop_residue(
-        self, lo: int, hi: int, x: int, out: np.ndarray, segs: BlockSegments | None, entry_seg: np.ndarray | None
+        self,
+        lo: int,
+        hi: int,
+        x: int,
+        out: np.ndarray,
+        segs: BlockSegments | None,
+        entry_seg: np.ndarray | None,
+        column_of: np.ndarray | None = None,
     ) -> None:
         """Exactly 0 wherever no level is alive in a bin.
 
@@ -333,7 +383,8 @@ class GridStream:
         their empty cells zeroed. A bin still empty at the end of the block has
         its running sum reset to 0, so no residue reaches later blocks.
         Counts restart with the segments; they are whole numbers, so the
-        segmented counts below are exact.
+        segmented counts below are exact. ``out`` holds every bin, or only the
+        live ones: ``column_of`` maps a bin to its column there.
         """
         e = self.entries
         signs, bins = e.signs[lo:hi], e.bins[lo:hi]
@@ -360,7 +411,7 @@ class GridStream:
                     alive = counted - before
                     alive[segs.row_seg[:m] == 0] += self.alive[touched]
                 rows, columns = np.nonzero(alive < 0.5)
-                out[rows, touched[columns]] = 0.0
+                out[rows, touched[columns] if column_of is None else column_of[touched[columns]]] = 0.0
         if segs is None:
             if hi == lo:
                 return
