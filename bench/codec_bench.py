@@ -1,11 +1,12 @@
-"""Codecs for the stored grids, measured on a real grid: deflate (what is stored), zstd, lz4, dense or sparse.
+"""Codecs for the stored grids, measured on a real grid: zstd (what is stored), deflate (stored before), lz4, dense or sparse.
 
     .venv/bin/python bench/codec_bench.py [--repeat 5]
 
-zstd and lz4 are not requirements of liqsite. To measure them, install them
+zstd is a requirement (``backports.zstd``, the standard library's
+``compression.zstd`` from Python 3.14); lz4 is not. To measure it, install it
 beside the project without touching its venv, e.g.
-``.venv/bin/pip install --target /tmp/codecs zstandard lz4`` and run with
-``LIQSITE_BENCH_CODECS=/tmp/codecs``; without them their rows say "not installed".
+``.venv/bin/pip install --target /tmp/codecs lz4`` and run with
+``LIQSITE_BENCH_CODECS=/tmp/codecs``; without it its row says "not installed".
 
 Data: the per-bucket layers of the bundled OKX SOL-USDT-SWAP 5m grid
 (5 buckets × 4,032 steps × 400 bins per side, float32 as stored, ~92 % zeros),
@@ -35,20 +36,21 @@ if os.environ.get("LIQSITE_BENCH_CODECS"):
 
 
 def _codecs() -> dict:
+    if sys.version_info >= (3, 14):
+        from compression import zstd
+    else:
+        from backports import zstd
     found = {
-        "deflate level 1 (stored today)": (lambda b: zlib.compress(b, 1), zlib.decompress),
+        f"zstd level {level}" + (" (stored)" if level == 1 else ""): (
+            lambda b, level=level: zstd.compress(b, level),
+            zstd.decompress,
+        )
+        for level in (1, 3)
+    }
+    found |= {
+        "deflate level 1 (stored before)": (lambda b: zlib.compress(b, 1), zlib.decompress),
         "deflate level 6": (lambda b: zlib.compress(b, 6), zlib.decompress),
     }
-    try:
-        import zstandard
-
-        for level in (1, 3):
-            found[f"zstd level {level}"] = (
-                zstandard.ZstdCompressor(level=level).compress,
-                zstandard.ZstdDecompressor().decompress,
-            )
-    except ImportError:
-        found["zstd"] = None
     try:
         import lz4.frame
 
@@ -104,7 +106,8 @@ def main() -> None:
             encode = _best(lambda: [compress(p) for p in parts()], args.repeat)
             decode = _best(lambda: [decompress(p) for p in encoded], args.repeat)
             size = sum(map(len, encoded))
-            print(f"| {layout} | {name} | {size:,} | {encode * 1000:.1f} | {decode * 1000:.1f} |")
+            label = name if layout == "sparse" else name.split(" (")[0]  # what is or was stored is sparse
+            print(f"| {layout} | {label} | {size:,} | {encode * 1000:.1f} | {decode * 1000:.1f} |")
 
 
 if __name__ == "__main__":

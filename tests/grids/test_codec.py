@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from unittest import mock
 
 import numpy as np
 import pytest
 
+from grids import codec
 from grids.codec import LAYER_NAMES, open_archive, pack, pack_arrays, pack_layers, pack_meta, unpack, unpack_meta
 from heatmaps.viewing.grid_source import GridSource, layer_mask
 from heatmaps.viewing.window import HeatmapWindow, reduce_window
 from tests.pages.factories import synthetic_arrays
 
+zipfile = codec.zipfile  # the zipfile that knows ZIP_ZSTANDARD (the stdlib's from Python 3.14)
 STEP = 900_000
 LAYERS = ("layer_market_id", "layer_leverage", *LAYER_NAMES)
 
@@ -62,22 +65,33 @@ def test_layers_given_as_parts_are_stored_as_one_stacked_float32_array(stored):
         pack_layers({"layer_long_grid": layers["layer_long_grid"]})
 
 
-def test_new_blobs_are_npz_with_level_1_deflate_and_sparse_grids_that_read_back_exactly(stored):
+def test_new_blobs_are_zip_archives_of_zstd_npy_members_and_sparse_grids_that_read_back_exactly(stored):
     main, _ = _split(stored)
     blob = pack_arrays(main)
-    with np.load(io.BytesIO(blob)) as archive:  # any npz reader opens them; grids are three members each
-        assert {"long_grid.nonzero", "long_grid.values", "long_grid.shape"} <= set(archive.files)
-        assert "long_grid" not in archive.files and "times" in archive.files
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:  # a zip of .npy members; grids are three members each
+        names = set(archive.namelist())
+        assert {"long_grid.nonzero.npy", "long_grid.values.npy", "long_grid.shape.npy"} <= names
+        assert "long_grid.npy" not in names and "times.npy" in names
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_ZSTANDARD}
     with open_archive(blob) as archive:
         assert set(archive.files) == set(main)
         for name, value in main.items():
             np.testing.assert_array_equal(archive[name], value, err_msg=name)
             assert archive[name].dtype == np.asarray(value).dtype
-    import zipfile
+        with pytest.raises(KeyError, match="not a member"):
+            archive["no_such_array"]
+    assert len(blob) < sum(np.asarray(v).nbytes for v in main.values()) / 2
 
+
+def test_blobs_written_with_deflate_by_this_codec_before_zstd_still_read(stored):
+    main, _ = _split(stored)
+    with mock.patch.object(codec.zipfile, "ZIP_ZSTANDARD", codec.zipfile.ZIP_DEFLATED):
+        blob = pack_arrays(main)
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
-    assert len(blob) < sum(np.asarray(v).nbytes for v in main.values()) / 2
+    with open_archive(blob) as archive:
+        for name, value in main.items():
+            np.testing.assert_array_equal(archive[name], value, err_msg=name)
 
 
 def test_sparse_layers_keep_every_value_and_their_stacked_shape():

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from django.utils import timezone
 
-from grids.codec import pack_arrays
+from grids.codec import pack_arrays, unpack
 from grids.models import GridSnapshot
 
 LEVERAGE = (5.0, 10.0, 25.0, 50.0, 100.0)
@@ -121,7 +121,7 @@ def pack_with_extras(arrays: dict[str, np.ndarray]) -> bytes:
     """``pack_arrays`` keeps only its own names; the optional ones (ohlc, layers) are added back."""
     import io
 
-    base = dict(np.load(io.BytesIO(pack_arrays(arrays))))
+    base = unpack(pack_arrays(arrays))
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **(base | arrays))
     return buffer.getvalue()

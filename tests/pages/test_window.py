@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from django.http import QueryDict
 
+from grids.codec import unpack
 from grids.models import GridSnapshot
 from heatmaps.viewing.grid_source import GridSource
 from heatmaps.viewing.query import BadQuery, ViewQuery, parse_view_query
@@ -87,8 +88,7 @@ def test_a_window_frozen_by_an_older_version_still_loads():
     import json
 
     window = reduce(arrays())
-    with np.load(io.BytesIO(window.to_bytes())) as archive:
-        stored = {name: archive[name] for name in archive.files}
+    stored = unpack(window.to_bytes())
     meta = json.loads(str(stored["meta"])) | {"stored_bins": 8, "history_start_ms": 0}  # fields since dropped
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **(stored | {"meta": np.array(json.dumps(meta))}))
