@@ -1,6 +1,6 @@
 """The one codec of stored grids: snapshot arrays, snapshot layers, frozen share windows.
 
-A blob is an .npz archive (a zip of .npy members), so each array can be
+A blob is a zip of .npy members (the .npz layout), so each array can be
 read on its own and only when needed (:class:`heatmaps.viewing.grid_source.GridSource`),
 and every blob ever written loads with the same reader: those written before
 this module (``np.savez_compressed``, deflate level 6) and those written now.
@@ -8,14 +8,15 @@ this module (``np.savez_compressed``, deflate level 6) and those written now.
 Members are compressed with Zstandard at level 1 (zip method 93, written with
 the zipfile module of Python 3.14, backported as ``backports.zstd`` here). On
 the stored grids (float32, most cells 0, the rest changing slowly down the
-rows) it ran 4x faster than deflate level 1 and wrote smaller members
-(bench/RESULTS.md, "Grid computation"): a 5m market's layers went from 25 to
-about 14 ms of its compute. Blobs written before (deflate: ``np.savez_compressed``
-at level 6, then this module at level 1) read as they always did: the reader
-takes any zip method. Generic npz readers (``np.load``) cannot open zstd
-members under Python 3.13 and older, so read blobs with :func:`open_archive`.
-A byte shuffle made members larger, and float16 cannot hold the USD values (up
-to ~10^8 per cell, float16 stops at 65,504).
+rows) it compressed a 5m layer stack's non-zero values 4x faster than deflate
+level 1 (1.2 against 4.6 ms per side) into 18 % fewer bytes, and decompressed
+them 3x faster (``bench/codec_bench.py``, bench/RESULTS.md). Blobs written
+before (deflate: ``np.savez_compressed`` at level 6, then this module at level
+1) read as they always did: the reader takes any zip method. Frozen share
+windows are still deflated (:func:`pack_meta`). Generic npz readers
+(``np.load``) cannot open Zstandard members under Python 3.13 and older, so
+read blobs with :func:`open_archive`. A byte shuffle made members larger, and
+float16 cannot hold the USD values (up to ~10^8 per cell, float16 stops at 65,504).
 
 A value given as a list of equally shaped arrays is written as one member
 stacked on a new first axis, streamed part by part: the stack (tens of MB for
@@ -27,7 +28,7 @@ exactly 0 in the sample's grids). A float array of two or more dimensions and
 at least ``SPARSE_MIN_CELLS`` cells is therefore written *sparse*: which cells
 are non-zero (one bit each, member ``<name>.nonzero``), their values in order
 (``<name>.values``) and the shape (``<name>.shape``). That is exact (the same
-float32 values come back) and hands deflate about a tenth of the bytes, which
+float32 values come back) and hands the compressor about a tenth of the bytes, which
 is where most of the time of storing a grid went. Readers see one array under
 the plain name either way (:class:`Archive`).
 """
@@ -113,15 +114,21 @@ _META = "meta"
 Value = np.ndarray | Sequence[np.ndarray]
 
 
-def pack(arrays: Mapping[str, Value], *, level: int = LEVEL, cast: Mapping[str, type] | None = None) -> bytes:
-    """An .npz blob of ``arrays`` (name → array, or → list of parts stacked on a new first axis).
+def pack(
+    arrays: Mapping[str, Value], *, level: int = LEVEL, cast: Mapping[str, type] | None = None, method: str = "zstd"
+) -> bytes:
+    """A blob of ``arrays`` (name → array, or → list of parts stacked on a new first axis).
 
     ``cast`` names arrays stored as another dtype (float32 for grids computed in float64):
-    a sparse array converts only its non-zero values, never a full-size copy.
+    a sparse array converts only its non-zero values, never a full-size copy. ``method``
+    is "zstd" or "deflate" (what releases before Zstandard can read).
     """
     cast = cast or {}
     buffer = io.BytesIO()
-    compression = zipfile.ZIP_ZSTANDARD if level > 0 else zipfile.ZIP_STORED
+    methods = {"zstd": zipfile.ZIP_ZSTANDARD, "deflate": zipfile.ZIP_DEFLATED}
+    if method not in methods:
+        raise ValueError(f"unknown compression {method!r}; expected zstd or deflate")
+    compression = methods[method] if level > 0 else zipfile.ZIP_STORED
     with zipfile.ZipFile(buffer, "w", compression=compression, compresslevel=level if level > 0 else None) as archive:
         for name, value in arrays.items():
             stacked = isinstance(value, (list, tuple))
@@ -251,10 +258,15 @@ unpack_arrays = unpack
 
 
 def pack_meta(meta: dict, arrays: Mapping[str, np.ndarray]) -> bytes:
-    """A blob of ``arrays`` plus a JSON ``meta`` member (a frozen share's window)."""
+    """A blob of ``arrays`` plus a JSON ``meta`` member (a frozen share's window).
+
+    Deflated, not Zstandard: a frozen window is written once, when a link is
+    shared, and is never recomputed, so it must stay readable by any release a
+    deployment rolls back to; it is small, and how fast it compresses does not matter.
+    """
     if _META in arrays:
         raise ValueError(f"{_META!r} is reserved for the JSON member")
-    return pack({_META: np.array(json.dumps(meta)), **arrays})
+    return pack({_META: np.array(json.dumps(meta)), **arrays}, method="deflate")
 
 
 def unpack_meta(blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
@@ -55,8 +55,10 @@ log = logging.getLogger(__name__)
 # Newest steps kept per snapshot: 14 days of 5m, 42 days of 15m, 168 days of 1h, 672 days of 4h.
 STORED_STEPS = 4032
 BINS = 400
-# Bumped when the computation changes in a way stored digests cannot see.
-COMPUTE_VERSION = 2
+# Bumped when the computation changes in a way stored digests cannot see. 3: blobs are written with
+# Zstandard (grids/codec.py); the new version makes an older release that is rolled back to recompute
+# (and rewrite in deflate, which it can read) instead of taking these grids as unchanged.
+COMPUTE_VERSION = 3
 ANALYSIS = AnalysisSettings()
 READINGS = ReadingSettings()
 
@@ -184,20 +186,31 @@ def _exchange_split_arrays(markets, steps_list, layers, times, keep) -> dict[str
 COPIED_FIELDS = ("input_digest", "start", "end", "steps", "bins", "params", "analysis", "arrays", "layers")
 
 
-def _copy_snapshot(source_pk: int, scope: dict) -> None:
+def _copy_snapshot(source_pk: int, scope: dict) -> bool:
     """Make the snapshot at ``scope`` a copy of snapshot ``source_pk``, its blobs copied by the database.
 
     The blobs are half a megabyte or more per grid: copied in one UPDATE they
     never travel to this process and back (a coin grid copied from its market's
-    took ~9 ms through Python on SQLite, mostly that round trip).
+    took ~9 ms through Python on SQLite, mostly that round trip). False when the
+    source is gone by now (its market was recomputed or deleted meanwhile).
+    Run inside a transaction.
     """
     source = GridSnapshot.objects.filter(pk=source_pk).order_by()
     copied = {name: Subquery(source.values(name)[:1]) for name in COPIED_FIELDS}
-    if GridSnapshot.objects.filter(**scope).update(computed_at=timezone.now(), **copied):
-        return
-    twin = source.get()
+    target = GridSnapshot.objects.filter(**scope)
+    if target.update(computed_at=timezone.now(), **copied):
+        return True
+    twin = source.first()
+    if twin is None:
+        return False
     fields = {key: value for key, value in scope.items() if "__" not in key}  # as update_or_create would create it
-    GridSnapshot.objects.create(**fields, computed_at=timezone.now(), **{name: getattr(twin, name) for name in COPIED_FIELDS})
+    try:
+        with transaction.atomic():
+            GridSnapshot.objects.create(**fields, computed_at=timezone.now(), **{n: getattr(twin, n) for n in COPIED_FIELDS})
+    except IntegrityError:
+        # Another worker created this snapshot since the UPDATE found none (PostgreSQL): copy over it.
+        return bool(target.update(computed_at=timezone.now(), **copied))
+    return True
 
 
 @dataclass
@@ -247,8 +260,9 @@ def _store(
     if twin is not None:
         # Same inputs and parameters, same grid: a coin traded on one market is that market's grid.
         with transaction.atomic():
-            _copy_snapshot(twin.pk, scope)
-        return ComputeOutcome(name, interval, method, "stored", f"same inputs as the {twin.target.key} grid: copied")
+            copied = _copy_snapshot(twin.pk, scope)
+        if copied:
+            return ComputeOutcome(name, interval, method, "stored", f"same inputs as the {twin.target.key} grid: copied")
     long_shares = [s.long_share_series() for s in series]
     same = _same_engine_inputs(computed, long_shares)
     if same is not None:

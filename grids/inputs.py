@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -50,7 +51,10 @@ def _table(rows: QuerySet) -> np.ndarray:
     much as the database (every field read here is a float or an EpochMs
     integer, which float64 holds exactly up to 2**53 ms).
     """
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    except EmptyResultSet:  # Django knows no row can match (a slice of nothing, an empty IN)
+        return np.empty((0, len(rows.query.annotation_select) + len(rows.query.values_select)))
     with connections[rows.db].cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()

@@ -139,3 +139,13 @@ def test_meta_member_is_reserved():
         pack_meta({}, {"meta": np.zeros(1)})
     meta, arrays = unpack_meta(pack_meta({"a": 1}, {"x": np.arange(3)}))
     assert meta == {"a": 1} and list(arrays) == ["x"]
+
+
+def test_frozen_share_windows_are_deflated_so_every_release_and_any_npz_reader_opens_them():
+    blob = pack_meta({"a": 1}, {"grid": np.arange(6000, dtype=np.float64).reshape(60, 100)})
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    with np.load(io.BytesIO(blob)) as archive:  # the stdlib zipfile of Python 3.11 reads deflate
+        assert "meta" in archive.files
+    with pytest.raises(ValueError, match="unknown compression"):
+        pack({"x": np.zeros(3)}, method="brotli")

@@ -297,3 +297,36 @@ def test_a_method_with_no_data_of_its_own_stores_the_fixed_grid_without_running_
     for name, values in engine.load_arrays().items():
         np.testing.assert_array_equal(reused[name], values, err_msg=name)
     assert engine.params["long_share_method"] == "taker"
+
+
+def test_a_coin_copy_created_by_another_worker_meanwhile_is_copied_over(btc):
+    """The UPDATE found no coin row, then another worker inserted one (PostgreSQL): the copy lands on that row."""
+    from django.db.models import QuerySet
+
+    grids_compute(Target(market_id=btc.pk))
+    grids_compute(Target(coin="BTC"))  # the rows "the other worker" wrote
+    GridSnapshot.objects.filter(coin="BTC").update(input_digest="written by the other worker")
+    last = Candle.objects.get(market=btc, interval="15m", time="2024-05-11T12:15:00Z")
+    Candle.objects.filter(pk=last.pk).update(close=(last.high + last.low) / 2)
+    grids_compute(Target(market_id=btc.pk))
+    real_update, copies, missed = QuerySet.update, [], []
+
+    def update(queryset, **values):
+        # Each coin copy's first UPDATE runs before the other worker's row exists: it matches nothing;
+        # the one after the collision is real.
+        if queryset.model is GridSnapshot and "arrays" in values:
+            copies.append(values)
+            if len(copies) % 2:
+                missed.append(values)
+                return 0
+        return real_update(queryset, **values)
+
+    with mock.patch.object(QuerySet, "update", update):
+        outcomes = grids_compute(Target(coin="BTC"))
+    assert len(missed) == 3
+    assert {o.status for o in outcomes} == {"stored"} and all("copied" in o.detail for o in outcomes)
+    for method in ("fixed", "long_short", "taker"):
+        market_grid = GridSnapshot.objects.get(market=btc, interval="15m", long_share_method=method)
+        coin_grid = GridSnapshot.objects.get(coin="BTC", interval="15m", long_share_method=method)
+        assert coin_grid.input_digest == market_grid.input_digest
+        assert bytes(coin_grid.arrays) == bytes(market_grid.arrays)

@@ -48,3 +48,12 @@ def test_only_the_newest_candles_are_read_when_a_grid_needs_no_more():
     tail = every.window(every.open_time >= newest.open_time[0])
     for name in ("open_time", "high", "low", "close", "open_interest", "long_share", "taker_buy_volume"):
         np.testing.assert_array_equal(getattr(newest, name), getattr(tail, name), err_msg=name)
+
+
+@pytest.mark.django_db
+def test_asking_for_no_candles_or_a_market_without_any_reads_nothing():
+    market = Market.objects.create(exchange=Exchange.objects.create(plugin="sample"), symbol="BTCUSDT", intervals=["15m"])
+    assert len(market_steps(market, "15m")) == 0  # nothing stored yet
+    market_refresh(market.pk)
+    none = market_steps(market, "15m", newest=0)  # Django knows this query is empty and runs none
+    assert len(none) == 0 and none.open_time.dtype == np.int64

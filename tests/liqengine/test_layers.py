@@ -250,3 +250,36 @@ def test_wide_layers_get_shorter_blocks():
     assert layer_block_rows(5 * 1000) == 48  # 2 MB of float64 per block at most
     assert layer_block_rows(50 * 1000) == 8  # never below one group of rows
     assert layer_block_rows(1 * 60) == BLOCK_ROWS
+
+
+@pytest.mark.parametrize("kind", ["real", "alternate", "runs"])
+def test_summing_only_the_live_bins_gives_the_grid_of_every_bin(kind, monkeypatch):
+    """A block summed on its live bins only (the default on sparse layers) equals the full-width block:
+    the same cells exactly 0, the rest to float rounding; the same with OI emptying inside blocks."""
+    import liqengine.grid as grid
+
+    n = 900
+    m = sol(n) if kind == "real" else sol(n, oi=emptying_oi(kind, n, seed=3))
+    edges = default_bin_edges(m.low, m.high, 120)
+    window = window_of([m], 250, 600, warmup_ms=200 * STEP, max_columns=600)
+    results = {}
+    # A block goes full width when its live bins × COMPACT_SHARE exceed all bins: force one way, then the other.
+    for name, share in (("full width", 1e12), ("live bins only", 1e-12)):
+        monkeypatch.setattr(grid, "COMPACT_SHARE", share)
+        calls = {"compact": 0, "full": 0}
+        live_bins = grid.GridStream._live_bins
+
+        def counted(self, bins, live_bins=live_bins, calls=calls):
+            live = live_bins(self, bins)
+            calls["full" if live is None else "compact"] += 1
+            return live
+
+        monkeypatch.setattr(grid.GridStream, "_live_bins", counted)
+        results[name] = window_grid([m], edges, bucket_layers=True, **window)
+        assert calls["compact" if name == "live bins only" else "full"] > 0 and 0 in calls.values(), (name, calls)
+    full, compact = results["full width"], results["live bins only"]
+    for name in GRID_FIELDS:
+        assert_same(getattr(compact, name), getattr(full, name), f"total {name}")
+    for a, b in zip(compact.layers, full.layers, strict=True):
+        for name in LAYER_FIELDS:
+            assert_same(getattr(a, name), getattr(b, name), f"layer {a.bucket_index} {name}")
