@@ -27,7 +27,11 @@ market → compute its grids → its coin's aggregate → evaluate the rules) an
 is over when the broker queue is empty with nothing unacknowledged (tasks are
 acked late, so a running task stays unacknowledged) and every grid stored
 after the backfill has a ``computed_at`` after the cycle began. A cycle that
-runs past ``--cycle-budget`` is stopped and reported as such.
+runs past ``--cycle-budget`` is stopped and reported as such, and so is one
+that drains with a market left unrefreshed. The workers run with a refresh
+interval of 3 hours (``LIQSITE_REFRESH_SECONDS``): a refresh still queued after
+0.8 × the interval expires, so at the default 5 minutes a cycle longer than 4
+minutes would drop its last markets' refreshes and look shorter than it is.
 
 Database growth: PostgreSQL's size of each table (``pg_total_relation_size``)
 before and after the backfill, per market and per day of data it added; grids
@@ -61,6 +65,7 @@ INTERVALS = ["5m", "15m", "1h"]
 RECORDING_START = datetime(2026, 5, 31, 14, 40, tzinfo=UTC)  # the first 5m candle of the OKX recording
 REPLAY_START = datetime(2026, 6, 25, tzinfo=UTC)
 STEADY_STEP = timedelta(hours=1)
+REFRESH_SECONDS = 3 * 3600
 GOAL_MARKETS, GOAL_SECONDS = 100, 120
 SERIES_TABLES = ("heatmaps_candle", "heatmaps_openinterest", "heatmaps_fundingrate", "heatmaps_longshortratio")
 GRID_TABLES = ("heatmaps_gridsnapshot",)
@@ -79,6 +84,10 @@ def configure(workdir: Path) -> dict[str, str]:
         "LIQSITE_VAR_DIR": str(workdir),
         "DJANGO_SETTINGS_MODULE": "liqsite.settings",
         "LOG_LEVEL": "WARNING",
+        # A refresh still queued after 0.8 × this interval expires (markets/tasks.py): at the default
+        # 5 minutes, a cycle longer than 4 minutes would drop its last markets' refreshes to the next
+        # cycle and look shorter than it is. The bench measures whole cycles.
+        "LIQSITE_REFRESH_SECONDS": str(REFRESH_SECONDS),
     }
     os.environ.update(env)
     import django
@@ -210,6 +219,7 @@ def stale_grids(since: datetime, expected: int) -> int:
 def run_cycle(expected_grids: int | None, budget: float, processes: list[subprocess.Popen]) -> tuple[float, float]:
     """Send one cycle and wait for it; (wall seconds, worker CPU seconds). Raises OverBudget."""
     from grids.models import GridSnapshot
+    from markets.models import Market
     from markets.tasks import refresh_active_markets
 
     started_at = datetime.now(UTC)
@@ -232,6 +242,9 @@ def run_cycle(expected_grids: int | None, budget: float, processes: list[subproc
         if quiet_since is None:
             quiet_since = elapsed
             continue
+        missed = Market.objects.filter(active=True).exclude(last_ingest_at__gte=started_at).count()
+        if missed:
+            raise OverBudget(f"the queue drained with {missed} market(s) not refreshed in this cycle")
         return quiet_since, group_cpu_seconds(processes) - cpu
 
 

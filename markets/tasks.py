@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import F
 
 from liqsite.tasks import backoff_seconds
 from markets.models import Market
@@ -31,8 +32,16 @@ def refresh_market(self, market_id: int) -> str:
 
 @shared_task
 def refresh_active_markets() -> int:
-    """Queue a refresh of every active market on an enabled exchange."""
-    ids = list(Market.objects.filter(active=True, exchange__enabled=True).values_list("pk", flat=True))
+    """Queue a refresh of every active market on an enabled exchange, the longest unrefreshed first.
+
+    A refresh still waiting in the queue when the next cycle is due expires
+    (``expires``): the next cycle sends a fresh one, and a slow cycle never
+    piles up. When the workers cannot get through every market in a cycle,
+    the ones left over are then the first of the next, instead of the same
+    markets (the last by id) missing every cycle.
+    """
+    markets = Market.objects.filter(active=True, exchange__enabled=True)
+    ids = list(markets.order_by(F("last_ingest_at").asc(nulls_first=True), "pk").values_list("pk", flat=True))
     expires = settings.LIQSITE_REFRESH_SECONDS * 0.8
     for market_id in ids:
         refresh_market.apply_async((market_id,), expires=expires)

@@ -116,6 +116,22 @@ def test_fan_out_queues_only_active_markets_on_enabled_exchanges(btc):
     assert other.pk not in [call.args[0][0] for call in apply_async.call_args_list]
 
 
+def test_fan_out_queues_the_longest_unrefreshed_first_so_a_cycle_that_runs_out_of_time_rotates(btc):
+    from datetime import UTC, datetime
+
+    def market(symbol, last):
+        return Market.objects.create(exchange=btc.exchange, symbol=symbol, intervals=["1h"], last_ingest_at=last)
+
+    recent = market("RECENT", datetime(2026, 12, 6, 12, 5, tzinfo=UTC))
+    older = market("OLDER", datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+    never = market("NEVER", None)
+    Market.objects.filter(pk=btc.pk).update(last_ingest_at=datetime(2026, 12, 6, 12, 3, tzinfo=UTC))
+    with mock.patch.object(refresh_market, "apply_async") as apply_async:
+        assert refresh_active_markets() == 4
+    # Refreshes left in the queue past their expiry are dropped; whoever missed a cycle goes first in the next.
+    assert [call.args[0][0] for call in apply_async.call_args_list] == [never.pk, older.pk, btc.pk, recent.pk]
+
+
 def test_a_disabled_exchange_is_not_refreshed(btc):
     Exchange.objects.filter(pk=btc.exchange_id).update(enabled=False)
     report = market_refresh(btc.pk)
