@@ -79,13 +79,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from bench.compute_bench import load_sample, recompute, setup_django
+    from bench.compute_bench import clear_digests, load_sample, recompute, setup_django
 
     setup_django(Path(tempfile.mkdtemp(prefix="liqsite-codec-")))
     import logging
 
     logging.disable(logging.INFO)
     load_sample()
+    clear_digests()
     recompute()
     from grids.codec import open_archive
     from grids.models import GridSnapshot
