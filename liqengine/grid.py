@@ -179,11 +179,6 @@ class GridStream:
         self._start_rows = set(self.starts.tolist())
         # First entry of every row, so a block finds its entries without a search.
         self._row_ptr = np.searchsorted(entries.rows, np.arange(self.n + 1)).tolist()
-        # Each entry's cell in a block's (group, row-in-group, bin) buffer and in
-        # its (group, bin) totals, for blocks starting on a multiple of GROUP_ROWS.
-        g, nb, rows = GROUP_ROWS, n_bins, entries.rows
-        self._cell = ((rows // g) * (g + 1) + rows % g) * nb + entries.bins
-        self._group_cell = (rows // g) * nb + entries.bins
         self.pos = 0
         self.carry = np.zeros(n_bins)
         self.alive = np.zeros(n_bins)  # levels alive per bin after the last row produced
@@ -289,20 +284,16 @@ class GridStream:
             column_of[live] = np.arange(len(live))
             width, columns, carry = len(live), column_of[bins], self.carry[live]
             target = np.empty((m, len(live)))
-        if live is None and x % g == 0:
-            k = x // g
-            cell = self._cell[lo:hi] - k * (g + 1) * width
-            group_cell = self._group_cell[lo:hi] - k * width
-        else:
-            r = e.rows[lo:hi] - x
-            cell = ((r // g) * (g + 1) + r % g) * width + columns
-            group_cell = (r // g) * width + columns
+        # Each entry's cell in the block's (group, row-in-group, column) buffer and in its (group, column) totals.
+        r = e.rows[lo:hi] - x
+        cell = ((r // g) * (g + 1) + r % g) * width + columns
+        group_cell = (r // g) * width + columns
         segs = self._restarts(x, y)
         entry_seg = None
         if segs is not None:
-            entry_seg = segs.row_seg[e.rows[lo:hi] - x]
+            entry_seg = segs.row_seg[r]
             # Only each group's rows in the group's last segment carry on to later groups.
-            in_tail = entry_seg == segs.last[(e.rows[lo:hi] - x) // g]
+            in_tail = entry_seg == segs.last[r // g]
         if hi > lo:
             d = np.bincount(cell, weights=w, minlength=groups * (g + 1) * width).reshape(groups, g + 1, width)
             if segs is None:
